@@ -1,0 +1,1 @@
+"""Course API: the SelfCommunity v2 course endpoints, served contract-first."""

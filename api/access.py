@@ -1,0 +1,85 @@
+"""Who may see and change a course: the visibility and role rules in one place."""
+
+from sqlalchemy import ColumnElement, and_, exists, false, or_, select
+
+from api import database
+from api.errors import Forbidden, NotFound
+from models import Course, CourseMembership, Section, User
+
+CREATOR, MANAGER, JOINED = "creator", "manager", "joined"
+EDITORS = {CREATOR, MANAGER}
+LISTED_PRIVACIES = ("open", "private")
+
+
+def role_of(course: Course, user: User) -> str | None:
+    if course.created_by_id == user.id:
+        return CREATOR
+    return database.session().scalar(
+        select(CourseMembership.role).where(
+            CourseMembership.course_id == course.id, CourseMembership.user_id == user.id
+        )
+    )
+
+
+def can_see(course: Course, role: str | None) -> bool:
+    """Drafts exist for their editors, secret courses for their members, the rest for everyone."""
+    if role in EDITORS or course.privacy in LISTED_PRIVACIES:
+        return True
+    return course.privacy == "secret" and role == JOINED
+
+
+def _has_role(user: User, roles) -> ColumnElement[bool]:
+    return exists().where(
+        CourseMembership.course_id == Course.id,
+        CourseMembership.user_id == user.id,
+        CourseMembership.role.in_(roles),
+    )
+
+
+def visible_to(user: User) -> ColumnElement[bool]:
+    """SQL twin of `can_see`, for listings."""
+    return and_(
+        Course.deleted == false(),
+        or_(
+            Course.privacy.in_(LISTED_PRIVACIES),
+            Course.created_by_id == user.id,
+            _has_role(user, [MANAGER]),
+            and_(Course.privacy == "secret", _has_role(user, [JOINED])),
+        ),
+    )
+
+
+def holds_any_role(user: User, roles: list[str]) -> ColumnElement[bool]:
+    member_roles = [role for role in roles if role in (MANAGER, JOINED)]
+    clauses = [_has_role(user, member_roles)] if member_roles else []
+    if CREATOR in roles:
+        clauses.append(Course.created_by_id == user.id)
+    return or_(*clauses) if clauses else false()
+
+
+def visible_course(course_id: int, user: User) -> tuple[Course, str | None]:
+    """The course and the caller's role in it; 404 when it does not exist for this caller."""
+    course = database.session().get(Course, course_id)
+    if course is None or course.deleted:
+        raise NotFound("No such course.")
+    role = role_of(course, user)
+    if not can_see(course, role):
+        raise NotFound("No such course.")
+    return course, role
+
+
+def editable_course(course_id: int, user: User) -> tuple[Course, str]:
+    """A course the caller may change: 404 if they cannot see it, 403 if they only see it."""
+    course, role = visible_course(course_id, user)
+    if role not in EDITORS:
+        raise Forbidden("Only the creator and the managers of the course may do this.")
+    return course, role
+
+
+def editable_section(course_id: int, section_id: int, user: User) -> tuple[Course, Section]:
+    """A section of an editable course; a section of any other course does not exist here."""
+    course, _ = editable_course(course_id, user)
+    section = database.session().get(Section, section_id)
+    if section is None or section.course_id != course.id:
+        raise NotFound("No such section in this course.")
+    return course, section

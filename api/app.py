@@ -1,0 +1,57 @@
+"""The app factory: builds the Connexion app around the spec. Nothing happens at import time."""
+
+import logging
+from pathlib import Path
+
+import connexion
+import flask
+import yaml
+from connexion.jsonifier import Jsonifier
+from connexion.middleware import MiddlewarePosition
+from connexion.options import SwaggerUIOptions
+
+from api import database, errors
+from api.config import Settings
+from api.middleware import RequireContentType
+from api.validation import validator_map
+
+SPEC_PATH = Path(__file__).resolve().parent.parent / "openapi" / "v2.yaml"
+BASE_PATH = "/api/v2"
+
+
+def load_spec() -> dict:
+    return yaml.safe_load(SPEC_PATH.read_text())
+
+
+def create_app(settings: Settings | None = None) -> connexion.FlaskApp:
+    settings = settings or Settings()
+    spec = load_spec()
+    app = connexion.FlaskApp(__name__, specification_dir=str(SPEC_PATH.parent), jsonifier=Jsonifier(flask.json))
+    app.add_middleware(RequireContentType, position=MiddlewarePosition.BEFORE_SWAGGER)
+    app.add_api(
+        spec,
+        strict_validation=True,
+        validate_responses=settings.validate_responses,
+        validator_map=validator_map(),
+        swagger_ui_options=SwaggerUIOptions(swagger_ui_path="/ui"),
+    )
+    # The security hooks run before Flask and find the settings through the ASGI scope.
+    app.middleware.course_api_settings = settings
+
+    flask_app = app.app
+    flask_app.config["SETTINGS"] = settings
+    engine = database.make_engine(settings.database_url)
+    flask_app.extensions["course_api.engine"] = engine
+    flask_app.extensions["course_api.sessionmaker"] = database.make_sessionmaker(engine)
+    flask_app.after_request(database.finish_request)
+    flask_app.teardown_request(database.discard_session)
+
+    errors.register(app, spec, BASE_PATH)
+    # Connexion warns on every request of operations that accept both JSON and forms.
+    logging.getLogger("connexion.operations").setLevel(logging.ERROR)
+    return app
+
+
+def asgi():
+    """Entry point for `uvicorn --factory api.app:asgi`."""
+    return create_app()

@@ -1,0 +1,29 @@
+"""Handlers of the `categories` tag."""
+
+from sqlalchemy import select
+
+from api import database
+from api.auth import current_user
+from api.editing import create_category
+from api.errors import Forbidden
+from api.responses import json_response
+from api.schemas import CategoryLoadSchema, CategorySchema
+from models import Category
+
+_load = CategoryLoadSchema()
+_dump = CategorySchema()
+
+
+def list(user):  # noqa: A001 - the spec's verb
+    """Every category by name."""
+    current_user(user)
+    categories = database.session().scalars(select(Category).order_by(Category.name, Category.id))
+    return json_response(_dump.dump(categories, many=True))
+
+
+def create(user, body):
+    """Add a category (staff only)."""
+    if not current_user(user).is_staff:
+        raise Forbidden("Only staff members may create categories.")
+    category = create_category(database.session(), _load.load(body)["name"])
+    return json_response(_dump.dump(category), 201)

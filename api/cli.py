@@ -1,0 +1,127 @@
+"""The `course-api` command: users, tokens, categories, migrations and the server."""
+
+import argparse
+import json
+import os
+import sys
+
+from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+
+from api.auth import issue_token
+from api.config import PROJECT_ROOT, Settings
+from api.database import make_engine
+
+
+def _session(settings: Settings) -> Session:
+    return Session(make_engine(settings.database_url))
+
+
+def upgrade(settings: Settings) -> None:
+    from alembic import command
+    from alembic.config import Config
+
+    if settings.database_url.startswith("sqlite:///"):
+        os.makedirs(os.path.dirname(os.path.abspath(settings.database_url[len("sqlite:///") :])), exist_ok=True)
+    config = Config(str(PROJECT_ROOT / "alembic.ini"))
+    config.set_main_option("script_location", str(PROJECT_ROOT / "migrations"))
+    config.attributes["database_url"] = settings.database_url
+    command.upgrade(config, "head")
+
+
+def add_user(settings: Settings, username: str, staff: bool, real_name: str) -> dict:
+    from models import User
+
+    with _session(settings) as db:
+        user = User(username=username, is_staff=staff, real_name=real_name)
+        db.add(user)
+        try:
+            db.commit()
+        except IntegrityError:
+            raise SystemExit(f"course-api: a user named {username!r} already exists")
+        return {"id": user.id, "username": user.username, "is_staff": user.is_staff}
+
+
+def ensure_user(settings: Settings, username: str) -> dict:
+    """The user's id, creating the user if needed (used by `make run` for the demo user)."""
+    from models import User
+
+    with _session(settings) as db:
+        user = db.scalar(select(User).where(User.username == username))
+        if user is not None:
+            return {"id": user.id, "username": user.username, "is_staff": user.is_staff}
+    return add_user(settings, username, staff=True, real_name="Demo User")
+
+
+def add_category(settings: Settings, name: str) -> dict:
+    from api.editing import create_category
+    from api.errors import Conflict
+
+    with _session(settings) as db:
+        try:
+            category = create_category(db, name.strip())
+            db.commit()
+        except Conflict as exc:
+            raise SystemExit(f"course-api: {exc.detail}")
+        return {"id": category.id, "name": category.name, "slug": category.slug}
+
+
+def serve(settings: Settings, host: str, port: int, workers: int) -> None:
+    import uvicorn
+
+    uvicorn.run("api.app:asgi", factory=True, host=host, port=port, workers=workers, access_log=False, log_level="info")
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="course-api", description=__doc__)
+    commands = parser.add_subparsers(dest="command", required=True)
+
+    users = commands.add_parser("users", help="manage users").add_subparsers(dest="action", required=True)
+    add = users.add_parser("add", help="create a user and print it as JSON")
+    add.add_argument("username")
+    add.add_argument("--staff", action="store_true")
+    add.add_argument("--real-name", default="")
+    ensure = users.add_parser("ensure", help="print a user as JSON, creating it (as staff) if missing")
+    ensure.add_argument("username")
+
+    token = commands.add_parser("token", help="print a signed access token")
+    token.add_argument("user_id", type=int)
+    token.add_argument("--ttl", type=int, default=3600, help="lifetime in seconds (default 3600)")
+
+    categories = commands.add_parser("categories", help="manage categories").add_subparsers(
+        dest="action", required=True
+    )
+    categories.add_parser("add", help="create a category and print it as JSON").add_argument("name")
+
+    commands.add_parser("db", help="database schema").add_subparsers(dest="action", required=True).add_parser(
+        "upgrade", help="apply all migrations"
+    )
+
+    run = commands.add_parser("serve", help="serve the API with uvicorn")
+    run.add_argument("--host")
+    run.add_argument("--port", type=int)
+    run.add_argument("--workers", type=int, default=int(os.environ.get("WEB_CONCURRENCY", "1")))
+
+    args = parser.parse_args(argv)
+    settings = Settings()
+    if args.command == "users":
+        result = (
+            add_user(settings, args.username, args.staff, args.real_name)
+            if args.action == "add"
+            else ensure_user(settings, args.username)
+        )
+        print(json.dumps(result))
+    elif args.command == "token":
+        print(issue_token(args.user_id, settings.jwt_secret, args.ttl))
+    elif args.command == "categories":
+        print(json.dumps(add_category(settings, args.name)))
+    elif args.command == "db":
+        upgrade(settings)
+    elif args.command == "serve":
+        serve(settings, args.host or settings.host, args.port or settings.port, args.workers)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,41 @@
+"""Settings read from the environment, with the defaults the README documents."""
+
+import os
+import secrets
+from dataclasses import dataclass, field
+from pathlib import Path
+
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+INSTANCE_DIR = PROJECT_ROOT / "instance"
+
+
+def _flag(name: str, default: bool = False) -> bool:
+    return os.environ.get(name, str(default)).strip().lower() in {"1", "true", "yes", "on"}
+
+
+def _instance_secret() -> str:
+    """Generate the JWT secret once and keep it, so tokens survive a restart of `make run`."""
+    path = INSTANCE_DIR / "jwt_secret"
+    if not path.exists():
+        INSTANCE_DIR.mkdir(parents=True, exist_ok=True)
+        path.write_text(secrets.token_urlsafe(48))
+        path.chmod(0o600)
+    return path.read_text().strip()
+
+
+@dataclass
+class Settings:
+    database_url: str = field(
+        default_factory=lambda: os.environ.get("DATABASE_URL", f"sqlite:///{INSTANCE_DIR / 'courses.db'}")
+    )
+    jwt_secret: str = field(default_factory=lambda: os.environ.get("JWT_SECRET") or _instance_secret())
+    jwt_leeway: int = field(default_factory=lambda: int(os.environ.get("JWT_LEEWAY", "10")))
+    courses_only_staff: bool = field(default_factory=lambda: _flag("COURSES_ONLY_STAFF"))
+    validate_responses: bool = field(default_factory=lambda: _flag("VALIDATE_RESPONSES"))
+    host: str = field(default_factory=lambda: os.environ.get("HOST", "127.0.0.1"))
+    port: int = field(default_factory=lambda: int(os.environ.get("PORT", "8080")))
+
+
+def settings_of(scope) -> Settings:
+    """The settings of the app serving an ASGI request (security hooks run before Flask)."""
+    return scope["app"].course_api_settings

@@ -1,0 +1,90 @@
+"""Handlers of the `courses` tag."""
+
+from flask import current_app
+from sqlalchemy import func, or_, select
+
+from api import database, editing
+from api.access import CREATOR, JOINED, MANAGER, editable_course, holds_any_role, role_of, visible_course, visible_to
+from api.auth import current_user
+from api.errors import Forbidden
+from api.responses import json_response, no_content, page, represent_course
+from api.schemas import CourseLoadSchema
+from models import Course, course_categories
+
+_load = CourseLoadSchema()
+ORDERINGS = {"id": Course.id, "name": Course.name, "created_at": Course.created_at}
+DEFAULT_STATUSES = [CREATOR, MANAGER, JOINED]
+
+
+def create(user, body):
+    """Create a course owned by the caller."""
+    me = current_user(user)
+    if current_app.config["SETTINGS"].courses_only_staff and not me.is_staff:
+        raise Forbidden("Only staff members may create courses.")
+    course = editing.create_course(_load.load(body), me)
+    return json_response(represent_course(course, CREATOR), 201)
+
+
+def list(user, statuses=None, created_by=None, limit=20, offset=0):  # noqa: A001 - the spec's verb
+    """The courses in which the caller holds one of `statuses`."""
+    me = current_user(user)
+    criteria = [visible_to(me), holds_any_role(me, statuses or DEFAULT_STATUSES)]
+    if created_by is not None:
+        criteria.append(Course.created_by_id == created_by)
+    return _page_of(me, criteria, Course.id.desc(), limit, offset)
+
+
+def search(user, search=None, categories=None, statuses=None, ordering="-id", limit=20, offset=0):
+    """Courses the caller may see that match the filters."""
+    me = current_user(user)
+    criteria = [visible_to(me)]
+    if search:
+        pattern = "%" + search.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
+        criteria.append(or_(Course.name.ilike(pattern, escape="\\"), Course.description.ilike(pattern, escape="\\")))
+    if categories:
+        criteria.append(
+            Course.id.in_(select(course_categories.c.course_id).where(course_categories.c.category_id.in_(categories)))
+        )
+    if statuses:
+        criteria.append(holds_any_role(me, statuses))
+    column = ORDERINGS[ordering.lstrip("-")]
+    order = column.desc() if ordering.startswith("-") else column.asc()
+    return _page_of(me, criteria, order, limit, offset)
+
+
+def _page_of(me, criteria, order, limit, offset):
+    db = database.session()
+    count = db.scalar(select(func.count()).select_from(Course).where(*criteria))
+    courses = db.scalars(select(Course).where(*criteria).order_by(order, Course.id.desc()).limit(limit).offset(offset))
+    items = [represent_course(course, role_of(course, me)) for course in courses]
+    return json_response(page(items, count, limit, offset))
+
+
+def get(user, id, view="user"):  # noqa: A002 - the spec's parameter name
+    """One course, in the representation the caller may see."""
+    me = current_user(user)
+    if view == "edit":
+        course, role = editable_course(id, me)
+    else:
+        course, role = visible_course(id, me)
+    return json_response(represent_course(course, role, view))
+
+
+def update(user, id, body):  # noqa: A002
+    """Replace the fields a PUT carries."""
+    return patch(user, id, body)
+
+
+def patch(user, id, body):  # noqa: A002
+    """Change exactly the fields sent."""
+    course, role = editable_course(id, current_user(user))
+    editing.apply_course_changes(course, _load.load(body))
+    database.session().flush()
+    return json_response(represent_course(course, role))
+
+
+def delete(user, id):  # noqa: A002
+    """Soft-delete a course; its name and slug become free."""
+    course, _ = editable_course(id, current_user(user))
+    course.deleted = True
+    return no_content()

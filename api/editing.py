@@ -1,0 +1,162 @@
+"""How changes to courses, sections and roles are applied, with the rules the spec cannot express."""
+
+from slugify import slugify
+from sqlalchemy import delete, func, select
+
+from api import database
+from api.access import CREATOR, JOINED, MANAGER
+from api.errors import BadRequest, Conflict, field_errors
+from models import Category, Course, CourseMembership, Section, User
+
+MAX_SECTIONS = 1000
+SLUG_MAX = 255
+
+
+def unique_slug(db, model, text: str, fallback: str, *live_only) -> str:
+    """A slug for `text` not used by another row, suffixed -2, -3... when needed."""
+    base = slugify(text, max_length=SLUG_MAX - 8) or fallback
+    taken = set(db.scalars(select(model.slug).where(model.slug.like(f"{base}%"), *live_only)))
+    candidate, n = base, 1
+    while candidate in taken:
+        n += 1
+        candidate = f"{base}-{n}"
+    return candidate
+
+
+def create_course(data: dict, creator: User) -> Course:
+    course = Course(created_by=creator, name=data["name"], type=data["type"], description="", sections=[])
+    if "slug" not in data:
+        data["slug"] = unique_slug(database.session(), Course, data["name"], "course", Course.deleted.is_(False))
+    apply_course_changes(course, data)
+    database.session().add(course)
+    database.session().flush()
+    return course
+
+
+def apply_course_changes(course: Course, data: dict) -> None:
+    """Set the given fields; fields absent from `data` keep their values (PUT and PATCH alike)."""
+    _check_unique(course, data)
+    if data.get("privacy") == "" and course.privacy not in ("", None):
+        raise BadRequest(
+            "A course that left the draft state cannot become a draft again.", field="privacy", code="invalid"
+        )
+    if "categories" in data:
+        course.categories = _categories(data.pop("categories"))
+    if "sections_order" in data:
+        _reorder(course, data.pop("sections_order"))
+    for name, value in data.items():
+        setattr(course, name, value)
+
+
+def _check_unique(course: Course, data: dict) -> None:
+    db = database.session()
+    live_others = (Course.deleted.is_(False), Course.id != course.id) if course.id else (Course.deleted.is_(False),)
+    problems = []
+    if "name" in data and db.scalar(
+        select(Course.id).where(func.lower(Course.name) == data["name"].lower(), *live_others)
+    ):
+        problems.append(("name", "unique", "A course with this name already exists."))
+    if "slug" in data and db.scalar(select(Course.id).where(Course.slug == data["slug"], *live_others)):
+        problems.append(("slug", "unique", "A course with this slug already exists."))
+    if problems:
+        raise Conflict("The course clashes with an existing one.", errors=field_errors(problems))
+
+
+def _categories(refs: list[int]) -> list[Category]:
+    if len(set(refs)) != len(refs):
+        raise BadRequest("A category is listed twice.", field="categories", code="duplicate")
+    found = {c.id: c for c in database.session().scalars(select(Category).where(Category.id.in_(refs)))}
+    missing = [ref for ref in refs if ref not in found]
+    if missing:
+        raise BadRequest(f"No such categories: {missing}.", field="categories", code="does_not_exist")
+    return [found[ref] for ref in refs]
+
+
+def _reorder(course: Course, order: list[int]) -> None:
+    current = {section.id: section for section in course.sections}
+    if len(order) != len(current) or set(order) != set(current):
+        missing = sorted(set(current) - set(order))
+        foreign = sorted(set(order) - set(current))
+        raise BadRequest(
+            f"sections_order must list every section of the course exactly once "
+            f"(missing: {missing}, not in this course: {foreign}).",
+            field="sections_order",
+            code="invalid",
+        )
+    for position, section_id in enumerate(order):
+        current[section_id].position = position
+    course.sections.sort(key=lambda section: section.position)
+
+
+def add_section(course: Course, data: dict) -> Section:
+    if len(course.sections) >= MAX_SECTIONS:
+        raise Conflict(f"A course holds at most {MAX_SECTIONS} sections.", code="limit")
+    position = max((s.position for s in course.sections), default=-1) + 1
+    section = Section(position=position, drip_delay=0, **data)
+    course.sections.append(section)
+    database.session().flush()
+    return section
+
+
+def remove_section(course: Course, section: Section) -> None:
+    course.sections.remove(section)
+    database.session().flush()
+
+
+def change_roles(course: Course, changes: dict[str, list[int]]) -> None:
+    """Apply `managers`, `joined` and `unjoined` together, or refuse all of them."""
+    wanted = {
+        MANAGER: changes.get("managers", []),
+        JOINED: changes.get("joined", []),
+        None: changes.get("unjoined", []),
+    }
+    names = {MANAGER: "managers", JOINED: "joined", None: "unjoined"}
+    problems, seen = [], {}
+    for role, ids in wanted.items():
+        for user_id in ids:
+            if user_id in seen:
+                problems.append((names[role], "duplicate", f"User {user_id} is also listed in {seen[user_id]}."))
+            seen[user_id] = names[role]
+            if user_id == course.created_by_id and role != MANAGER:
+                problems.append((names[role], CREATOR, "The creator's role cannot be changed."))
+    db = database.session()
+    active = set(
+        db.scalars(select(User.id).where(User.id.in_(seen), User.is_active.is_(True), User.deleted.is_(False)))
+    )
+    for role, ids in wanted.items():
+        unknown = [user_id for user_id in ids if user_id not in active]
+        if unknown:
+            problems.append((names[role], "does_not_exist", f"No such users: {unknown}."))
+    if problems:
+        raise BadRequest("The role change is not valid; nothing was changed.", errors=field_errors(problems))
+
+    members = {
+        m.user_id: m
+        for m in db.scalars(
+            select(CourseMembership).where(CourseMembership.course_id == course.id, CourseMembership.user_id.in_(seen))
+        )
+    }
+    for role in (MANAGER, JOINED):
+        for user_id in wanted[role]:
+            if user_id == course.created_by_id:
+                continue
+            if user_id in members:
+                members[user_id].role = role
+            else:
+                db.add(CourseMembership(course_id=course.id, user_id=user_id, role=role))
+    if wanted[None]:
+        db.execute(
+            delete(CourseMembership).where(
+                CourseMembership.course_id == course.id, CourseMembership.user_id.in_(wanted[None])
+            )
+        )
+    db.flush()
+
+
+def create_category(db, name: str) -> Category:
+    if db.scalar(select(Category.id).where(func.lower(Category.name) == name.lower())):
+        raise Conflict("A category with this name already exists.", field="name")
+    category = Category(name=name, slug=unique_slug(db, Category, name, "category"))
+    db.add(category)
+    db.flush()
+    return category

@@ -1,0 +1,214 @@
+"""The one error path: every failure becomes an RFC 9457 problem with SDK-style field errors."""
+
+import json
+import logging
+import re
+
+from connexion.exceptions import ProblemException
+from connexion.lifecycle import ConnexionResponse
+from marshmallow import ValidationError
+from sqlalchemy.exc import DBAPIError, IntegrityError
+from starlette.exceptions import HTTPException
+from werkzeug.http import HTTP_STATUS_CODES
+
+log = logging.getLogger(__name__)
+
+PROBLEM_JSON = "application/problem+json"
+
+
+class ApiProblem(Exception):
+    """An error answer. `errors` maps a field name (None for the whole request) to (code, message) pairs."""
+
+    status = 400
+    code = "invalid"
+
+    def __init__(
+        self,
+        detail: str,
+        *,
+        field: str | None = None,
+        code: str | None = None,
+        errors: list[dict] | None = None,
+        headers: dict | None = None,
+    ):
+        super().__init__(detail)
+        self.detail = detail
+        self.headers = headers or {}
+        if errors is None:
+            entry = {"messages": [{"code": code or self.code, "message": detail}]}
+            if field is not None:
+                entry = {"field": field, **entry}
+            errors = [entry]
+        self.errors = errors
+
+
+class BadRequest(ApiProblem):
+    status = 400
+
+
+class Unauthorized(ApiProblem):
+    status = 401
+    code = "not_authenticated"
+
+
+class Forbidden(ApiProblem):
+    status = 403
+    code = "permission_denied"
+
+
+class NotFound(ApiProblem):
+    status = 404
+    code = "not_found"
+
+
+class Conflict(ApiProblem):
+    status = 409
+    code = "unique"
+
+
+class ServiceUnavailable(ApiProblem):
+    status = 503
+    code = "unavailable"
+
+
+def field_errors(items: list[tuple[str | None, str, str]]) -> list[dict]:
+    """Group (field, code, message) triples into the SDK's `errors` list, one entry per field."""
+    grouped: dict[str | None, list[dict]] = {}
+    for field, code, message in items:
+        grouped.setdefault(field, []).append({"code": code, "message": message})
+    return [
+        ({"field": field} if field is not None else {}) | {"messages": messages} for field, messages in grouped.items()
+    ]
+
+
+def problem_response(status: int, detail: str, errors: list[dict], headers: dict | None = None):
+    body = {
+        "type": "about:blank",
+        "title": HTTP_STATUS_CODES.get(status, "Error"),
+        "status": status,
+        "detail": detail,
+        "errors": errors,
+    }
+    headers = dict(headers or {})
+    if status == 401:
+        headers.setdefault("WWW-Authenticate", 'Bearer realm="course-api"')
+    return ConnexionResponse(
+        status_code=status,
+        mimetype=PROBLEM_JSON,
+        content_type=PROBLEM_JSON,
+        body=json.dumps(body),
+        headers=headers,
+    )
+
+
+def _from_problem(problem: ApiProblem):
+    return problem_response(problem.status, problem.detail, problem.errors, problem.headers)
+
+
+def _simple(status: int, detail: str, code: str, headers: dict | None = None):
+    return problem_response(status, detail, [{"messages": [{"code": code, "message": detail}]}], headers)
+
+
+_CODES = {
+    400: "invalid",
+    401: "not_authenticated",
+    403: "permission_denied",
+    404: "not_found",
+    405: "method_not_allowed",
+    413: "too_large",
+    415: "unsupported_media_type",
+}
+
+
+def handle_api_problem(_request, exc: ApiProblem):
+    return _from_problem(exc)
+
+
+def handle_connexion_problem(_request, exc: ProblemException):
+    """Problems raised by Connexion itself (malformed JSON, missing token, wrong media type...)."""
+    detail = exc.detail or exc.title or HTTP_STATUS_CODES.get(exc.status, "Error")
+    return _simple(exc.status, detail, _CODES.get(exc.status, "invalid"), dict(exc.headers or {}))
+
+
+class AllowedMethods:
+    """The methods the spec documents for each path, for the `Allow` header of a 405."""
+
+    def __init__(self, spec: dict, base_path: str):
+        self._routes = []
+        for template, operations in spec["paths"].items():
+            pattern = re.sub(r"\\\{[^/]+?\\\}", "[^/]+", re.escape(base_path + template))
+            methods = sorted(m.upper() for m in operations if m in {"get", "put", "post", "patch", "delete"})
+            self._routes.append((re.compile(pattern + "$"), ", ".join(methods)))
+
+    def for_path(self, path: str) -> str | None:
+        return next((allow for pattern, allow in self._routes if pattern.match(path)), None)
+
+
+def make_http_exception_handler(allowed: AllowedMethods):
+    def handle_http_exception(request, exc: HTTPException):
+        headers = dict(exc.headers or {})
+        if exc.status_code == 405:
+            allow = allowed.for_path(request.url.path)
+            if allow:
+                headers["Allow"] = allow
+            detail = f"{request.method} is not allowed here; use {headers.get('Allow', 'another method')}."
+        elif exc.status_code == 404:
+            detail = "No such resource."
+        else:
+            detail = exc.detail or HTTP_STATUS_CODES.get(exc.status_code, "Error")
+        return _simple(exc.status_code, detail, _CODES.get(exc.status_code, "invalid"), headers)
+
+    return handle_http_exception
+
+
+def handle_integrity_error(_request, exc: IntegrityError):
+    # Races between two writers end here; the unique indexes have the last word.
+    log.info("integrity error: %s", exc.orig)
+    return _simple(409, "The request conflicts with the current state of the resource.", "unique")
+
+
+def handle_database_error(_request, exc: DBAPIError):
+    if exc.connection_invalidated or _is_unreachable(exc):
+        log.warning("database unavailable: %s", exc.orig)
+        return _simple(503, "The database is not reachable; try again shortly.", "unavailable", {"Retry-After": "5"})
+    return handle_unexpected(_request, exc)
+
+
+def _is_unreachable(exc: DBAPIError) -> bool:
+    message = str(exc.orig).lower()
+    return any(
+        s in message
+        for s in (
+            "database is locked",
+            "could not connect",
+            "connection refused",
+            "server closed",
+            "terminating connection",
+            "unable to open",
+        )
+    )
+
+
+def handle_unexpected(_request, exc: Exception):
+    log.exception("unexpected error", exc_info=exc)
+    return _simple(500, "The server failed to handle the request.", "server_error")
+
+
+def handle_load_error(_request, exc: ValidationError):
+    # The spec validates requests first, so this is a safety net, not a second contract.
+    items = [
+        (None if name == "_schema" else name, "invalid", str(message))
+        for name, messages in exc.normalized_messages().items()
+        for message in messages
+    ]
+    return problem_response(400, "The request is not valid.", field_errors(items))
+
+
+def register(app, spec: dict, base_path: str) -> None:
+    app.add_error_handler(ValidationError, handle_load_error)
+    app.add_error_handler(ApiProblem, handle_api_problem)
+    app.add_error_handler(ProblemException, handle_connexion_problem)
+    app.add_error_handler(HTTPException, make_http_exception_handler(AllowedMethods(spec, base_path)))
+    app.add_error_handler(IntegrityError, handle_integrity_error)
+    app.add_error_handler(DBAPIError, handle_database_error)
+    app.add_error_handler(Exception, handle_unexpected)

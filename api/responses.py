@@ -1,0 +1,56 @@
+"""Turning models into JSON answers."""
+
+from flask import request
+from werkzeug.datastructures import MultiDict
+
+from api.schemas import CourseDetailSchema, CourseMinimalSchema, CourseSchema
+
+JSON = {"Content-Type": "application/json"}
+
+_course = CourseSchema()
+_minimal = CourseMinimalSchema()
+_detail = CourseDetailSchema()
+
+
+def json_response(body, status: int = 200):
+    # Operations document JSON and problem+json answers, so Connexion needs the type spelled out.
+    return body, status, JSON
+
+
+def no_content():
+    return None, 204
+
+
+def represent_course(course, role: str | None, view: str = "user") -> dict:
+    """The course as this caller may see it.
+
+    Editors asking to edit get the detail; outsiders of a private course get the minimal form.
+    """
+    if view == "edit":
+        schema = _detail
+    elif course.privacy == "private" and role is None:
+        schema = _minimal
+    else:
+        schema = _course
+    return schema.dump(course) | {"join_status": role}
+
+
+def page(items: list, count: int, limit: int, offset: int) -> dict:
+    """A DRF-style page whose links repeat the request with another offset."""
+
+    def link(new_offset: int | None):
+        if new_offset is None:
+            return None
+        args = MultiDict(request.args)
+        args["limit"], args["offset"] = str(limit), str(new_offset)
+        return f"{request.base_url}?{_encode(args)}"
+
+    following = offset + limit if offset + limit < count else None
+    preceding = max(offset - limit, 0) if offset > 0 else None
+    return {"count": count, "next": link(following), "previous": link(preceding), "results": items}
+
+
+def _encode(args: MultiDict) -> str:
+    from urllib.parse import urlencode
+
+    return urlencode(list(args.items(multi=True)))

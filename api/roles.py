@@ -1,0 +1,16 @@
+"""Handlers of the `roles` tag."""
+
+from api import editing
+from api.access import editable_course
+from api.auth import current_user
+from api.responses import no_content
+from api.schemas import RoleChangeSchema
+
+_load = RoleChangeSchema()
+
+
+def change(user, id, body):  # noqa: A002 - the spec's parameter name
+    """Promote, demote, add or remove members of a course."""
+    course, _ = editable_course(id, current_user(user))
+    editing.change_roles(course, _load.load(body))
+    return no_content()

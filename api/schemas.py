@@ -1,0 +1,126 @@
+"""marshmallow schemas: how models are dumped, and which request fields are loaded.
+
+The spec has already validated every request when these run; loading only picks the writable
+fields (read-only ones that clients send back are dropped) and normalises them.
+"""
+
+from marshmallow import EXCLUDE, Schema, fields, post_load
+
+
+class UserMinimalSchema(Schema):
+    id = fields.Integer()
+    username = fields.String()
+    real_name = fields.String()
+    avatar = fields.String(allow_none=True)
+    community_badge = fields.Boolean()
+    deleted = fields.Boolean()
+
+
+class CategorySchema(Schema):
+    id = fields.Integer()
+    name = fields.String()
+    slug = fields.String()
+
+
+class SectionSchema(Schema):
+    id = fields.Integer()
+    name = fields.String()
+    dripped_at = fields.AwareDateTime(allow_none=True)
+    drip_delay = fields.Integer()
+    lessons_order = fields.List(fields.Integer())
+
+
+class CourseMinimalSchema(Schema):
+    id = fields.Integer()
+    name = fields.String()
+    slug = fields.String()
+    type = fields.String()
+    privacy = fields.String()
+    hide_member_count = fields.Boolean()
+    meta_title = fields.String(allow_none=True)
+    meta_description = fields.String(allow_none=True)
+    og_title = fields.String(allow_none=True)
+    og_description = fields.String(allow_none=True)
+    og_image = fields.String(allow_none=True)
+    image_bigger = fields.String(allow_none=True)
+    image_big = fields.String(allow_none=True)
+    image_medium = fields.String(allow_none=True)
+    image_small = fields.String(allow_none=True)
+    deleted = fields.Boolean()
+    # Lessons do not exist yet, so there is nothing to complete.
+    user_completion_rate = fields.Constant(0)
+    created_at = fields.AwareDateTime()
+    created_by = fields.Nested(UserMinimalSchema)
+    categories = fields.List(fields.Nested(CategorySchema))
+
+
+class CourseSchema(CourseMinimalSchema):
+    description = fields.String()
+    enforce_lessons_order = fields.Boolean()
+    new_comment_notification_enabled = fields.Boolean()
+    sections_order = fields.List(fields.Integer())
+
+
+class CourseDetailSchema(CourseSchema):
+    sections = fields.List(fields.Nested(SectionSchema))
+    num_sections = fields.Function(lambda course: len(course.sections))
+    num_lessons = fields.Constant(0)
+
+
+class _Trimmed(fields.String):
+    def _deserialize(self, value, attr, data, **kwargs):
+        return super()._deserialize(value, attr, data, **kwargs).strip()
+
+
+class _CategoryRef(fields.Field):
+    """A category id, or a Category object sent back as we returned it."""
+
+    def _deserialize(self, value, attr, data, **kwargs):
+        return value["id"] if isinstance(value, dict) else value
+
+
+class CourseLoadSchema(Schema):
+    class Meta:
+        unknown = EXCLUDE
+
+    name = _Trimmed()
+    slug = fields.String()
+    description = fields.String()
+    type = fields.String()
+    privacy = fields.String()
+    enforce_lessons_order = fields.Boolean()
+    new_comment_notification_enabled = fields.Boolean()
+    hide_member_count = fields.Boolean()
+    meta_title = fields.String(allow_none=True)
+    meta_description = fields.String(allow_none=True)
+    og_title = fields.String(allow_none=True)
+    og_description = fields.String(allow_none=True)
+    og_image = fields.String(allow_none=True)
+    categories = fields.List(_CategoryRef())
+    sections_order = fields.List(fields.Integer())
+    image_original = fields.String(allow_none=True)
+
+    @post_load
+    def _drop_image(self, data, **kwargs):
+        # The spec only lets "no image" through until uploads exist; there is nothing to store.
+        data.pop("image_original", None)
+        return data
+
+
+class SectionLoadSchema(Schema):
+    class Meta:
+        unknown = EXCLUDE
+
+    name = _Trimmed()
+    dripped_at = fields.AwareDateTime(allow_none=True)
+    drip_delay = fields.Integer()
+
+
+class CategoryLoadSchema(Schema):
+    name = _Trimmed()
+
+
+class RoleChangeSchema(Schema):
+    managers = fields.List(fields.Integer())
+    joined = fields.List(fields.Integer())
+    unjoined = fields.List(fields.Integer())

@@ -1,0 +1,49 @@
+"""Handlers of the `sections` tag."""
+
+from api import editing
+from api.access import editable_course, editable_section
+from api.auth import current_user
+from api.responses import json_response, no_content
+from api.schemas import SectionLoadSchema, SectionSchema
+
+_load = SectionLoadSchema()
+_dump = SectionSchema()
+
+
+def list(user, id):  # noqa: A001, A002 - the spec's names
+    """All sections of a course in display order."""
+    course, _ = editable_course(id, current_user(user))
+    return json_response(_dump.dump(course.sections, many=True))
+
+
+def create(user, id, body):  # noqa: A002
+    """Append a section to a course."""
+    course, _ = editable_course(id, current_user(user))
+    section = editing.add_section(course, _load.load(body))
+    return json_response(_dump.dump(section), 201)
+
+
+def get(user, id, section_id):  # noqa: A002
+    """One section of a course."""
+    _, section = editable_section(id, section_id, current_user(user))
+    return json_response(_dump.dump(section))
+
+
+def update(user, id, section_id, body):  # noqa: A002
+    """Replace the fields a PUT carries."""
+    return patch(user, id, section_id, body)
+
+
+def patch(user, id, section_id, body):  # noqa: A002
+    """Change exactly the fields sent."""
+    _, section = editable_section(id, section_id, current_user(user))
+    for name, value in _load.load(body).items():
+        setattr(section, name, value)
+    return json_response(_dump.dump(section))
+
+
+def delete(user, id, section_id):  # noqa: A002
+    """Delete a section and drop it from the course's order."""
+    course, section = editable_section(id, section_id, current_user(user))
+    editing.remove_section(course, section)
+    return no_content()

@@ -1,0 +1,207 @@
+"""Request validation from the spec, with errors that name the offending field.
+
+Connexion validates every request against the spec; these subclasses only change how bodies are
+read (strict JSON, forms turned into typed JSON) and how failures are reported (one entry per field
+in the SDK's shape instead of a single sentence).
+"""
+
+import copy
+import json
+import typing as t
+from urllib.parse import parse_qsl
+
+from connexion.datastructures import MediaTypeDict
+from connexion.json_schema import Draft4RequestValidator
+from connexion.validators import (
+    VALIDATOR_MAP,
+    FormDataValidator,
+    JSONRequestBodyValidator,
+    ParameterValidator,
+)
+from jsonschema import Draft4Validator, ValidationError
+from starlette.datastructures import MutableHeaders
+
+from api.errors import BadRequest, field_errors
+
+MESSAGE_LIMIT = 200
+
+
+def _short(text: str) -> str:
+    return text if len(text) <= MESSAGE_LIMIT else text[: MESSAGE_LIMIT - 1] + "…"
+
+
+def _describe(error: ValidationError, prefix: str = "") -> list[tuple[str | None, str, str]]:
+    path = ".".join(str(p) for p in error.path)
+    base = ".".join(p for p in (prefix, path) if p)
+    if error.validator == "additionalProperties":
+        known = set(error.schema.get("properties", {}))
+        return [
+            (_join(base, name), "unknown_field", f"'{_short(name)}' is not a field of this resource.")
+            for name in sorted(set(error.instance) - known)
+        ]
+    if error.validator == "required":
+        return [
+            (_join(base, name), "required", "This field is required.")
+            for name in error.validator_value
+            if name not in error.instance
+        ]
+    if error.validator == "minProperties":
+        return [(base or None, "required", "Give at least one field.")]
+    return [(base or None, str(error.validator), _short(error.message))]
+
+
+def _join(base: str, name: str) -> str:
+    return f"{base}.{name}" if base else name
+
+
+def raise_for_errors(validator, instance, prefix: str = "") -> None:
+    errors = sorted(validator.iter_errors(instance), key=lambda e: [str(p) for p in e.path])
+    if errors:
+        items = [item for error in errors for item in _describe(error, prefix)]
+        raise BadRequest("The request is not valid; see `errors` for each field.", errors=field_errors(items))
+
+
+def _reject_constant(name: str):
+    raise ValueError(f"{name} is not valid JSON")
+
+
+def _no_duplicate_keys(pairs):
+    result = {}
+    for key, value in pairs:
+        if key in result:
+            raise ValueError(f"duplicate key {key!r}")
+        result[key] = value
+    return result
+
+
+def parse_json(raw: bytes) -> t.Any:
+    """Strict JSON: UTF-8 only, no NaN/Infinity, no repeated keys, bounded nesting."""
+    try:
+        text = raw.decode("utf-8")
+        return json.loads(text, parse_constant=_reject_constant, object_pairs_hook=_no_duplicate_keys)
+    except UnicodeDecodeError:
+        raise BadRequest("The body is not valid UTF-8.", code="parse_error")
+    except RecursionError:
+        raise BadRequest("The body is nested too deeply.", code="parse_error")
+    except ValueError as exc:
+        raise BadRequest(f"The body is not valid JSON: {_short(str(exc))}", code="parse_error")
+
+
+async def _read(stream) -> bytes:
+    return b"".join([chunk async for chunk in stream])
+
+
+class JSONBodyValidator(JSONRequestBodyValidator):
+    async def _parse(self, stream, scope):
+        raw = await _read(stream)
+        return parse_json(raw) if raw else None
+
+    def _validate(self, body):
+        if body is None and not self._nullable:
+            raise BadRequest("The request body is missing.", code="required")
+        raise_for_errors(self._validator, body)
+
+
+class FormBodyValidator(FormDataValidator):
+    """Reads `key=value` forms, and JSON objects sent under the form header as the public docs do.
+
+    Either way the body is handed on as typed JSON, so handlers see one representation.
+    """
+
+    MUTABLE_VALIDATION = True
+
+    @property
+    def _validator(self):
+        return Draft4RequestValidator(self._schema, format_checker=Draft4Validator.FORMAT_CHECKER)
+
+    async def _parse(self, stream, scope):
+        raw = await _read(stream)
+        if raw.lstrip().startswith(b"{"):
+            return parse_json(raw)
+        try:
+            pairs = parse_qsl(
+                raw.decode("ascii"), keep_blank_values=True, strict_parsing=bool(raw), encoding="utf-8", errors="strict"
+            )
+        except (UnicodeError, ValueError):
+            raise BadRequest("The form body is malformed or not UTF-8.", code="parse_error")
+        return coerce_form(pairs, self._schema)
+
+    def _validate(self, body):
+        raise_for_errors(self._validator, body)
+
+    def _insert_body(self, receive, *, body, scope):
+        receive, scope = super()._insert_body(receive, body=body, scope=scope)
+        MutableHeaders(scope=scope)["content-type"] = "application/json"
+        return receive, scope
+
+
+def coerce_form(pairs: list[tuple[str, str]], schema: dict) -> dict:
+    """Give form strings the types the schema asks for; values that do not fit stay strings and fail validation."""
+    properties = schema.get("properties", {})
+    collected: dict[str, list[str]] = {}
+    for key, value in pairs:
+        # The web UI sends arrays as `categories[0]=3`, `categories[1]=5`.
+        name = key.split("[", 1)[0] if key.endswith("]") and "[" in key else key
+        collected.setdefault(name, []).append(value)
+    body = {}
+    for name, values in collected.items():
+        prop = properties.get(name, {})
+        if prop.get("type") == "array":
+            body[name] = [_coerce(v, prop.get("items", {})) for v in values]
+        elif len(values) == 1:
+            body[name] = _coerce(values[0], prop)
+        else:
+            body[name] = values
+    return body
+
+
+def _types(schema: dict) -> set[str]:
+    alternatives = schema.get("anyOf") or schema.get("oneOf") or [schema]
+    return {alt.get("type") for alt in alternatives}
+
+
+def _coerce(value: str, schema: dict) -> t.Any:
+    types = _types(schema)
+    if value == "" and schema.get("nullable") and ("string" not in types or "format" in schema):
+        return None
+    if "integer" in types and value.lstrip("-").isdigit():
+        return int(value)
+    if "boolean" in types and value.lower() in {"true", "false"}:
+        return value.lower() == "true"
+    return value
+
+
+class ParamValidator(ParameterValidator):
+    def validate_request(self, request):
+        problems = []
+        if self.strict_validation:
+            unknown = self.validate_query_parameter_list(request, security_params=self.security_query_params)
+            problems += [
+                (name, "unknown_parameter", f"'{_short(name)}' is not a parameter of this operation.")
+                for name in sorted(unknown)
+            ]
+        sources = {"query": request.query_params, "path": request.path_params}
+        for location, values in sources.items():
+            # Path-level parameters can appear more than once in Connexion's list.
+            params = {param["name"]: param for param in self.parameters.get(location, [])}
+            for name, param in params.items():
+                problems += self._check(param, values.get(name))
+        if problems:
+            raise BadRequest(
+                "The request is not valid; see `errors` for each parameter.", errors=field_errors(problems)
+            )
+
+    @staticmethod
+    def _check(param: dict, value) -> list[tuple[str, str, str]]:
+        name = param["name"]
+        if value is None:
+            return [(name, "required", "This parameter is required.")] if param.get("required") else []
+        validator = Draft4Validator(copy.deepcopy(param["schema"]), format_checker=Draft4Validator.FORMAT_CHECKER)
+        return [(name, str(e.validator), _short(e.message)) for e in validator.iter_errors(value)]
+
+
+def validator_map() -> dict:
+    body = MediaTypeDict(dict(VALIDATOR_MAP["body"]))
+    body["*/*json"] = JSONBodyValidator
+    body["application/x-www-form-urlencoded"] = FormBodyValidator
+    return {"body": body, "parameter": ParamValidator}

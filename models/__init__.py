@@ -1,0 +1,9 @@
+"""SQLAlchemy models of the course service."""
+
+from models.base import Base
+from models.category import Category
+from models.course import Course, CourseMembership, course_categories
+from models.section import Section
+from models.user import User
+
+__all__ = ["Base", "Category", "Course", "CourseMembership", "Section", "User", "course_categories"]

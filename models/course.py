@@ -1,0 +1,101 @@
+from datetime import datetime
+
+from sqlalchemy import (
+    Boolean,
+    CheckConstraint,
+    Column,
+    ForeignKey,
+    Index,
+    String,
+    Table,
+    Text,
+    UniqueConstraint,
+    false,
+    func,
+    text,
+    true,
+)
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from models.base import Base, UTCDateTime, utcnow
+from models.category import Category
+from models.section import Section
+from models.user import User
+
+COURSE_TYPES = ("self-paced", "structured", "scheduled")
+PRIVACIES = ("", "open", "private", "secret")
+MEMBER_ROLES = ("manager", "joined")
+
+course_categories = Table(
+    "course_categories",
+    Base.metadata,
+    Column("course_id", ForeignKey("courses.id", ondelete="CASCADE"), primary_key=True),
+    Column("category_id", ForeignKey("categories.id", ondelete="CASCADE"), primary_key=True),
+)
+
+# Names and slugs only need to be unique among live courses: a deleted course frees them.
+_live = text("deleted = false")
+
+
+class Course(Base):
+    __tablename__ = "courses"
+    __table_args__ = (
+        CheckConstraint(f"type IN {COURSE_TYPES}", name="type_known"),
+        CheckConstraint(f"privacy IN {PRIVACIES}", name="privacy_known"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(255))
+    slug: Mapped[str] = mapped_column(String(255))
+    description: Mapped[str] = mapped_column(Text, default="")
+    type: Mapped[str] = mapped_column(String(20))
+    privacy: Mapped[str] = mapped_column(String(10), default="", server_default="")
+    enforce_lessons_order: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
+    new_comment_notification_enabled: Mapped[bool] = mapped_column(Boolean, default=True, server_default=true())
+    hide_member_count: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
+    meta_title: Mapped[str | None] = mapped_column(String(255))
+    meta_description: Mapped[str | None] = mapped_column(String(1000))
+    og_title: Mapped[str | None] = mapped_column(String(255))
+    og_description: Mapped[str | None] = mapped_column(String(1000))
+    og_image: Mapped[str | None] = mapped_column(String(2048))
+    deleted: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false(), index=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, index=True)
+    created_by_id: Mapped[int] = mapped_column(ForeignKey("users.id"), index=True)
+
+    created_by: Mapped[User] = relationship(lazy="joined", innerjoin=True)
+    categories: Mapped[list[Category]] = relationship(
+        secondary=course_categories, order_by=Category.name, lazy="selectin"
+    )
+    sections: Mapped[list[Section]] = relationship(
+        order_by=Section.position, lazy="selectin", cascade="all, delete-orphan", passive_deletes=True
+    )
+
+    @property
+    def sections_order(self) -> list[int]:
+        return [section.id for section in self.sections]
+
+    @property
+    def image_bigger(self):
+        return None
+
+    image_big = image_medium = image_small = image_bigger
+
+
+Index("uq_courses_live_name", func.lower(Course.name), unique=True, sqlite_where=_live, postgresql_where=_live)
+Index("uq_courses_live_slug", Course.slug, unique=True, sqlite_where=_live, postgresql_where=_live)
+
+
+class CourseMembership(Base):
+    """A user's role in a course other than creator (the creator is `Course.created_by`)."""
+
+    __tablename__ = "course_memberships"
+    __table_args__ = (
+        UniqueConstraint("course_id", "user_id", name="uq_course_memberships_course_user"),
+        CheckConstraint(f"role IN {MEMBER_ROLES}", name="role_known"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    course_id: Mapped[int] = mapped_column(ForeignKey("courses.id", ondelete="CASCADE"), index=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    role: Mapped[str] = mapped_column(String(10))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
