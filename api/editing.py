@@ -92,7 +92,7 @@ def add_section(course: Course, data: dict) -> Section:
     if len(course.sections) >= MAX_SECTIONS:
         raise Conflict(f"A course holds at most {MAX_SECTIONS} sections.", code="limit")
     position = max((s.position for s in course.sections), default=-1) + 1
-    section = Section(position=position, drip_delay=0, **data)
+    section = Section(position=position, **({"drip_delay": 0} | data))
     course.sections.append(section)
     database.session().flush()
     return section

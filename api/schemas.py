@@ -68,8 +68,9 @@ class CourseDetailSchema(CourseSchema):
 
 
 class _Trimmed(fields.String):
+    # ASCII whitespace only, the same set the spec's `pattern` treats as blank.
     def _deserialize(self, value, attr, data, **kwargs):
-        return super()._deserialize(value, attr, data, **kwargs).strip()
+        return super()._deserialize(value, attr, data, **kwargs).strip(" \t\n\v\f\r")
 
 
 class _CategoryRef(fields.Field):

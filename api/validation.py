@@ -78,13 +78,31 @@ def parse_json(raw: bytes) -> t.Any:
     """Strict JSON: UTF-8 only, no NaN/Infinity, no repeated keys, bounded nesting."""
     try:
         text = raw.decode("utf-8")
-        return json.loads(text, parse_constant=_reject_constant, object_pairs_hook=_no_duplicate_keys)
+        body = json.loads(text, parse_constant=_reject_constant, object_pairs_hook=_no_duplicate_keys)
     except UnicodeDecodeError:
         raise BadRequest("The body is not valid UTF-8.", code="parse_error")
     except RecursionError:
         raise BadRequest("The body is nested too deeply.", code="parse_error")
     except ValueError as exc:
         raise BadRequest(f"The body is not valid JSON: {_short(str(exc))}", code="parse_error")
+    return _storable_text(body)
+
+
+def _storable_text(value: t.Any) -> t.Any:
+    """Refuse lone UTF-16 surrogates: JSON escapes allow them, but no database can store them."""
+    if isinstance(value, str):
+        try:
+            value.encode("utf-8")
+        except UnicodeEncodeError:
+            raise BadRequest("Text may not contain unpaired UTF-16 surrogates.", code="invalid_text")
+    elif isinstance(value, dict):
+        for key, item in value.items():
+            _storable_text(key)
+            _storable_text(item)
+    elif isinstance(value, list):
+        for item in value:
+            _storable_text(item)
+    return value
 
 
 async def _read(stream) -> bytes:
@@ -124,7 +142,7 @@ class FormBodyValidator(FormDataValidator):
             )
         except (UnicodeError, ValueError):
             raise BadRequest("The form body is malformed or not UTF-8.", code="parse_error")
-        return coerce_form(pairs, self._schema)
+        return coerce_form(_storable_text(pairs), self._schema)
 
     def _validate(self, body):
         raise_for_errors(self._validator, body)
@@ -162,7 +180,8 @@ def _types(schema: dict) -> set[str]:
 
 def _coerce(value: str, schema: dict) -> t.Any:
     types = _types(schema)
-    if value == "" and schema.get("nullable") and ("string" not in types or "format" in schema):
+    # A form has no null: the word `null` stands for it, and so does an empty value where "" is no valid string.
+    if schema.get("nullable") and (value == "null" or (value == "" and ("string" not in types or "format" in schema))):
         return None
     if "integer" in types and value.lstrip("-").isdigit():
         return int(value)
