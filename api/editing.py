@@ -1,12 +1,13 @@
 """How changes to courses, sections and roles are applied, with the rules the spec cannot express."""
 
 from slugify import slugify
-from sqlalchemy import delete, func, select
+from sqlalchemy import delete, select
 
 from api import database
 from api.access import CREATOR, JOINED, MANAGER
 from api.errors import BadRequest, Conflict, field_errors
 from models import Category, Course, CourseMembership, Section, User
+from models.base import name_key
 
 MAX_SECTIONS = 1000
 SLUG_MAX = 255
@@ -53,7 +54,7 @@ def _check_unique(course: Course, data: dict) -> None:
     live_others = (Course.deleted.is_(False), Course.id != course.id) if course.id else (Course.deleted.is_(False),)
     problems = []
     if "name" in data and db.scalar(
-        select(Course.id).where(func.lower(Course.name) == data["name"].lower(), *live_others)
+        select(Course.id).where(Course.name_key == name_key(data["name"]), *live_others)
     ):
         problems.append(("name", "unique", "A course with this name already exists."))
     if "slug" in data and db.scalar(select(Course.id).where(Course.slug == data["slug"], *live_others)):
@@ -154,7 +155,7 @@ def change_roles(course: Course, changes: dict[str, list[int]]) -> None:
 
 
 def create_category(db, name: str) -> Category:
-    if db.scalar(select(Category.id).where(func.lower(Category.name) == name.lower())):
+    if db.scalar(select(Category.id).where(Category.name_key == name_key(name))):
         raise Conflict("A category with this name already exists.", field="name")
     category = Category(name=name, slug=unique_slug(db, Category, name, "category"))
     db.add(category)

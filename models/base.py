@@ -34,3 +34,8 @@ class UTCDateTime(TypeDecorator):
 
 def utcnow() -> datetime:
     return datetime.now(UTC)
+
+
+def name_key(name: str) -> str:
+    """The form in which names are compared for uniqueness: case-insensitive, Unicode-aware."""
+    return name.casefold()

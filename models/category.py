@@ -1,7 +1,7 @@
-from sqlalchemy import Index, String, func
-from sqlalchemy.orm import Mapped, mapped_column
+from sqlalchemy import String
+from sqlalchemy.orm import Mapped, mapped_column, validates
 
-from models.base import Base
+from models.base import Base, name_key
 
 
 class Category(Base):
@@ -9,7 +9,10 @@ class Category(Base):
 
     id: Mapped[int] = mapped_column(primary_key=True)
     name: Mapped[str] = mapped_column(String(100))
+    name_key: Mapped[str] = mapped_column(String(100), unique=True)
     slug: Mapped[str] = mapped_column(String(120), unique=True)
 
-
-Index("uq_categories_name_lower", func.lower(Category.name), unique=True)
+    @validates("name")
+    def _keep_name_key(self, _key, name: str) -> str:
+        self.name_key = name_key(name)
+        return name

@@ -11,13 +11,12 @@ from sqlalchemy import (
     Text,
     UniqueConstraint,
     false,
-    func,
     text,
     true,
 )
-from sqlalchemy.orm import Mapped, mapped_column, relationship
+from sqlalchemy.orm import Mapped, mapped_column, relationship, validates
 
-from models.base import Base, UTCDateTime, utcnow
+from models.base import Base, UTCDateTime, name_key, utcnow
 from models.category import Category
 from models.section import Section
 from models.user import User
@@ -46,6 +45,8 @@ class Course(Base):
 
     id: Mapped[int] = mapped_column(primary_key=True)
     name: Mapped[str] = mapped_column(String(255))
+    # Case-folded in Python, so "École" and "ÉCOLE" clash on every database, not only where lower() knows Unicode.
+    name_key: Mapped[str] = mapped_column(String(255))
     slug: Mapped[str] = mapped_column(String(255))
     description: Mapped[str] = mapped_column(Text, default="")
     type: Mapped[str] = mapped_column(String(20))
@@ -70,6 +71,11 @@ class Course(Base):
         order_by=Section.position, lazy="selectin", cascade="all, delete-orphan", passive_deletes=True
     )
 
+    @validates("name")
+    def _keep_name_key(self, _key, name: str) -> str:
+        self.name_key = name_key(name)
+        return name
+
     @property
     def sections_order(self) -> list[int]:
         return [section.id for section in self.sections]
@@ -81,7 +87,7 @@ class Course(Base):
     image_big = image_medium = image_small = image_bigger
 
 
-Index("uq_courses_live_name", func.lower(Course.name), unique=True, sqlite_where=_live, postgresql_where=_live)
+Index("uq_courses_live_name", Course.name_key, unique=True, sqlite_where=_live, postgresql_where=_live)
 Index("uq_courses_live_slug", Course.slug, unique=True, sqlite_where=_live, postgresql_where=_live)
 
 

@@ -19,8 +19,10 @@ def upgrade() -> None:
     op.create_table('categories',
     sa.Column('id', sa.Integer(), nullable=False),
     sa.Column('name', sa.String(length=100), nullable=False),
+    sa.Column('name_key', sa.String(length=100), nullable=False),
     sa.Column('slug', sa.String(length=120), nullable=False),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_categories')),
+    sa.UniqueConstraint('name_key', name=op.f('uq_categories_name_key')),
     sa.UniqueConstraint('slug', name=op.f('uq_categories_slug'))
     )
     op.create_table('users',
@@ -39,6 +41,7 @@ def upgrade() -> None:
     op.create_table('courses',
     sa.Column('id', sa.Integer(), nullable=False),
     sa.Column('name', sa.String(length=255), nullable=False),
+    sa.Column('name_key', sa.String(length=255), nullable=False),
     sa.Column('slug', sa.String(length=255), nullable=False),
     sa.Column('description', sa.Text(), nullable=False),
     sa.Column('type', sa.String(length=20), nullable=False),
@@ -59,7 +62,6 @@ def upgrade() -> None:
     sa.ForeignKeyConstraint(['created_by_id'], ['users.id'], name=op.f('fk_courses_created_by_id_users')),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_courses'))
     )
-    op.create_index('uq_categories_name_lower', 'categories', [sa.text('lower(name)')], unique=True)
     with op.batch_alter_table('courses', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_courses_created_at'), ['created_at'], unique=False)
         batch_op.create_index(batch_op.f('ix_courses_created_by_id'), ['created_by_id'], unique=False)
@@ -68,7 +70,7 @@ def upgrade() -> None:
     live = sa.text('deleted = false')
     op.create_index('uq_courses_live_slug', 'courses', ['slug'], unique=True,
                     sqlite_where=live, postgresql_where=live)
-    op.create_index('uq_courses_live_name', 'courses', [sa.text('lower(name)')], unique=True,
+    op.create_index('uq_courses_live_name', 'courses', ['name_key'], unique=True,
                     sqlite_where=live, postgresql_where=live)
 
     op.create_table('course_categories',
@@ -125,7 +127,6 @@ def downgrade() -> None:
     op.drop_table('course_categories')
     op.drop_index('uq_courses_live_name', 'courses')
     op.drop_index('uq_courses_live_slug', 'courses')
-    op.drop_index('uq_categories_name_lower', 'categories')
     with op.batch_alter_table('courses', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_courses_deleted'))
         batch_op.drop_index(batch_op.f('ix_courses_created_by_id'))
