@@ -1,7 +1,7 @@
 """Handlers of the `courses` tag."""
 
 from flask import current_app
-from sqlalchemy import func, or_, select
+from sqlalchemy import func, select
 
 from api import database, editing
 from api.access import CREATOR, JOINED, MANAGER, editable_course, holds_any_role, role_of, visible_course, visible_to
@@ -39,8 +39,7 @@ def search(user, search=None, categories=None, statuses=None, ordering="-id", li
     me = current_user(user)
     criteria = [visible_to(me)]
     if search:
-        pattern = "%" + search.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
-        criteria.append(or_(Course.name.ilike(pattern, escape="\\"), Course.description.ilike(pattern, escape="\\")))
+        criteria.append(Course.search_text.contains(search.casefold(), autoescape=True))
     if categories:
         criteria.append(
             Course.id.in_(select(course_categories.c.course_id).where(course_categories.c.category_id.in_(categories)))

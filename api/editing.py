@@ -70,7 +70,8 @@ def _categories(refs: list[int]) -> list[Category]:
     missing = [ref for ref in refs if ref not in found]
     if missing:
         raise BadRequest(f"No such categories: {missing}.", field="categories", code="does_not_exist")
-    return [found[ref] for ref in refs]
+    # The same order as the relationship loads them, so the answer matches a later GET.
+    return sorted(found.values(), key=lambda category: (category.name, category.id))
 
 
 def _reorder(course: Course, order: list[int]) -> None:

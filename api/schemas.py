@@ -4,7 +4,9 @@ The spec has already validated every request when these run; loading only picks 
 fields (read-only ones that clients send back are dropped) and normalises them.
 """
 
-from marshmallow import EXCLUDE, Schema, fields, post_load
+from datetime import UTC, datetime
+
+from marshmallow import EXCLUDE, Schema, ValidationError, fields, post_load
 
 
 class UserMinimalSchema(Schema):
@@ -73,6 +75,16 @@ class _Trimmed(fields.String):
         return super()._deserialize(value, attr, data, **kwargs).strip(" \t\n\v\f\r")
 
 
+class _UtcDateTime(fields.Field):
+    """An RFC 3339 date-time (the spec has checked its form, `t` and `z` may be lower case), held in UTC."""
+
+    def _deserialize(self, value, attr, data, **kwargs):
+        try:
+            return datetime.fromisoformat(value.upper()).astimezone(UTC)
+        except (ValueError, OverflowError):
+            raise ValidationError("This date-time is out of the supported range (years 1 to 9999 in UTC).")
+
+
 class _CategoryRef(fields.Field):
     """A category id, or a Category object sent back as we returned it."""
 
@@ -113,7 +125,7 @@ class SectionLoadSchema(Schema):
         unknown = EXCLUDE
 
     name = _Trimmed()
-    dripped_at = fields.AwareDateTime(allow_none=True)
+    dripped_at = _UtcDateTime(allow_none=True)
     drip_delay = fields.Integer()
 
 

@@ -65,16 +65,24 @@ class Course(Base):
 
     created_by: Mapped[User] = relationship(lazy="joined", innerjoin=True)
     categories: Mapped[list[Category]] = relationship(
-        secondary=course_categories, order_by=Category.name, lazy="selectin"
+        secondary=course_categories, order_by=(Category.name, Category.id), lazy="selectin"
     )
     sections: Mapped[list[Section]] = relationship(
         order_by=Section.position, lazy="selectin", cascade="all, delete-orphan", passive_deletes=True
     )
 
-    @validates("name")
-    def _keep_name_key(self, _key, name: str) -> str:
-        self.name_key = name_key(name)
-        return name
+    # Case-folded name and description, so search ignores case beyond ASCII on every database.
+    search_text: Mapped[str] = mapped_column(Text, default="")
+
+    @validates("name", "description")
+    def _keep_derived_text(self, key, value: str) -> str:
+        if key == "name":
+            self.name_key = name_key(value)
+        name = value if key == "name" else self.name or ""
+        description = value if key == "description" else self.description or ""
+        # A unit separator keeps a search from matching across the two (SQLite LIKE stops at NUL).
+        self.search_text = f"{name}\x1f{description}".casefold()
+        return value
 
     @property
     def sections_order(self) -> list[int]:

@@ -98,7 +98,7 @@ class Factory:
             name=fields.pop("name", f"Course {n}"),
             slug=fields.pop("slug", f"course-{n}"),
             type=fields.pop("type", "self-paced"),
-            description="",
+            description=fields.pop("description", ""),
             privacy=privacy,
             created_by=creator,
             **fields,
@@ -126,3 +126,50 @@ def alice(make):
 @pytest.fixture
 def bob(make):
     return make.user(username="bob")
+
+
+# --- Shared helpers for the functional tests -------------------------------------------------
+
+API = "/api/v2"
+COURSES = f"{API}/course/"
+PROBLEM_KEYS = {"type", "title", "status", "detail", "errors"}
+
+
+def course_url(course, *rest):
+    """`/api/v2/course/<id>/` (or a deeper path such as `section/<id>/`) for a course or a plain id."""
+    course_id = getattr(course, "id", course)
+    tail = "".join(f"{getattr(part, 'id', part)}/" for part in rest)
+    return f"{COURSES}{course_id}/{tail}"
+
+
+def problem(response, status):
+    """Assert that `response` is a problem document with this status, and return its body."""
+    assert response.status_code == status, response.text
+    assert response.headers["content-type"] == "application/problem+json"
+    body = response.json()
+    assert set(body) == PROBLEM_KEYS
+    assert body["status"] == status
+    return body
+
+
+def error_codes(body):
+    """`{field: [code, ...]}` of a problem body; whole-request errors are under the key None."""
+    return {entry.get("field"): [m["code"] for m in entry["messages"]] for entry in body["errors"]}
+
+
+@pytest.fixture
+def people(make, alice):
+    """A creator (alice) and one user for each other relation to a course."""
+    return {
+        "creator": alice,
+        "manager": make.user(username="manny"),
+        "joined": make.user(username="joan"),
+        "stranger": make.user(username="stan"),
+    }
+
+
+def staffed_course(make, people, privacy="open", **fields):
+    """A course created by people['creator'] with people['manager'] managing and people['joined'] joined."""
+    return make.course(
+        people["creator"], privacy=privacy, managers=[people["manager"]], joined=[people["joined"]], **fields
+    )

@@ -44,6 +44,7 @@ def upgrade() -> None:
     sa.Column('name_key', sa.String(length=255), nullable=False),
     sa.Column('slug', sa.String(length=255), nullable=False),
     sa.Column('description', sa.Text(), nullable=False),
+    sa.Column('search_text', sa.Text(), nullable=False),
     sa.Column('type', sa.String(length=20), nullable=False),
     sa.Column('privacy', sa.String(length=10), server_default='', nullable=False),
     sa.Column('enforce_lessons_order', sa.Boolean(), server_default=sa.false(), nullable=False),

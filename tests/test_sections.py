@@ -1,0 +1,580 @@
+"""Sections of a course: list, create, get, PUT, PATCH and DELETE."""
+
+import json
+from datetime import UTC, datetime
+
+import pytest
+from sqlalchemy import func, select
+
+from models import Section
+from tests.conftest import auth, course_url, error_codes, problem, staffed_course
+
+FORM = "application/x-www-form-urlencoded"
+SECTION_KEYS = {"id", "name", "dripped_at", "drip_delay", "lessons_order"}
+
+# Every section operation as (method, needs a section id, body).
+OPERATIONS = [
+    ("get", False, None),
+    ("post", False, {"name": "New"}),
+    ("get", True, None),
+    ("put", True, {"name": "Replaced"}),
+    ("patch", True, {"name": "Patched"}),
+    ("delete", True, None),
+]
+OPERATION_IDS = ["list", "create", "get", "put", "patch", "delete"]
+SECTION_OPERATIONS = [op for op in OPERATIONS if op[1]]
+SECTION_OPERATION_IDS = ["get", "put", "patch", "delete"]
+
+# RFC 3339 date-times and the instant each names.
+DATES = [
+    ("2026-03-01T10:30:00+02:00", datetime(2026, 3, 1, 8, 30, tzinfo=UTC)),
+    ("2026-03-01T00:15:00-05:30", datetime(2026, 3, 1, 5, 45, tzinfo=UTC)),
+    ("2026-03-01T08:30:00Z", datetime(2026, 3, 1, 8, 30, tzinfo=UTC)),
+    ("2026-03-01T08:30:00.250+00:00", datetime(2026, 3, 1, 8, 30, 0, 250000, tzinfo=UTC)),
+    ("2026-03-01t08:30:00z", datetime(2026, 3, 1, 8, 30, tzinfo=UTC)),
+]
+
+
+def call(client, user, method, url, body=None):
+    kwargs = {"json": body} if body is not None else {}
+    return client.request(method.upper(), url, headers=auth(user), **kwargs)
+
+
+def as_dict(section):
+    return {"id": section.id, "name": section.name, "dripped_at": None, "drip_delay": 0, "lessons_order": []}
+
+
+def sections_of(client, user, course):
+    response = client.get(course_url(course, "section"), headers=auth(user))
+    assert response.status_code == 200, response.text
+    return response.json()
+
+
+def section_of(client, user, course, section):
+    response = client.get(course_url(course, "section", section), headers=auth(user))
+    assert response.status_code == 200, response.text
+    return response.json()
+
+
+def order_of(client, user, course):
+    response = client.get(course_url(course), headers=auth(user))
+    assert response.status_code == 200, response.text
+    return response.json()["sections_order"]
+
+
+def section_count(db, course):
+    return db.scalar(select(func.count()).select_from(Section).where(Section.course_id == course.id))
+
+
+class TestListSections:
+    def test_lists_the_sections_in_display_order(self, client, make, alice):
+        course = make.course(alice, sections=3)
+        a, b, c = course.sections
+        reordered = client.patch(course_url(course), json={"sections_order": [c.id, a.id, b.id]}, headers=auth(alice))
+        assert reordered.status_code == 200, reordered.text
+
+        listed = sections_of(client, alice, course)
+
+        assert listed == [as_dict(c), as_dict(a), as_dict(b)]
+        assert [s["id"] for s in listed] == order_of(client, alice, course)
+
+    def test_course_without_sections_lists_nothing(self, client, make, alice):
+        assert sections_of(client, alice, make.course(alice)) == []
+
+    def test_manager_may_list(self, client, make, people):
+        course = staffed_course(make, people, "", sections=2)
+
+        assert sections_of(client, people["manager"], course) == [as_dict(s) for s in course.sections]
+
+
+class TestCreateSection:
+    def post(self, client, user, course, body):
+        return client.post(course_url(course, "section"), json=body, headers=auth(user))
+
+    def test_appends_a_new_section(self, client, make, alice):
+        course = make.course(alice, sections=2)
+        existing = [s.id for s in course.sections]
+
+        response = self.post(client, alice, course, {"name": "Getting started"})
+
+        assert response.status_code == 201, response.text
+        body = response.json()
+        assert set(body) == SECTION_KEYS
+        assert body == {"id": body["id"], "name": "Getting started", "dripped_at": None, "drip_delay": 0,
+                        "lessons_order": []}  # fmt: skip
+        assert body["id"] not in existing
+        assert order_of(client, alice, course) == existing + [body["id"]]
+        assert section_of(client, alice, course, body["id"]) == body
+        assert sections_of(client, alice, course)[-1] == body
+
+    def test_appends_after_the_current_last_section_even_after_a_reorder_and_delete(self, client, make, alice):
+        course = make.course(alice, sections=3)
+        a, b, c = (s.id for s in course.sections)
+        client.patch(course_url(course), json={"sections_order": [c, b, a]}, headers=auth(alice))
+        assert client.delete(course_url(course, "section", b), headers=auth(alice)).status_code == 204
+
+        new = self.post(client, alice, course, {"name": "Last"}).json()["id"]
+
+        assert order_of(client, alice, course) == [c, a, new]
+
+    def test_trims_the_name(self, client, make, alice):
+        course = make.course(alice)
+
+        assert self.post(client, alice, course, {"name": "  Padded \t"}).json()["name"] == "Padded"
+
+    def test_sets_the_optional_fields_it_is_given(self, client, make, alice):
+        course = make.course(alice, type="scheduled")
+
+        response = self.post(
+            client, alice, course, {"name": "Later", "drip_delay": 7, "dripped_at": "2026-12-01T09:00:00Z"}
+        )
+
+        assert response.status_code == 201, response.text
+        body = response.json()
+        assert (body["drip_delay"], _instant(body["dripped_at"])) == (7, datetime(2026, 12, 1, 9, tzinfo=UTC))
+
+    def test_answers_dripped_at_in_utc(self, client, make, alice):
+        course = make.course(alice, type="scheduled")
+
+        response = self.post(client, alice, course, {"name": "Offset", "dripped_at": "2026-03-01T10:30:00+02:00"})
+
+        assert response.status_code == 201, response.text
+        assert response.json()["dripped_at"] in {"2026-03-01T08:30:00+00:00", "2026-03-01T08:30:00Z"}
+        assert response.json() == section_of(client, alice, course, response.json()["id"])
+
+    def test_ignores_read_only_fields(self, client, make, alice):
+        course = make.course(alice)
+
+        response = self.post(client, alice, course, {"name": "Plain", "id": 999, "lessons_order": [1, 2]})
+
+        assert response.status_code == 201, response.text
+        body = response.json()
+        assert body["id"] != 999
+        assert body["lessons_order"] == []
+
+    @pytest.mark.parametrize(
+        ("body", "field", "code"),
+        [
+            ({}, "name", "required"),
+            ({"drip_delay": 3}, "name", "required"),
+            ({"name": "Fine", "chapter": 1}, "chapter", "unknown_field"),
+        ],
+    )
+    def test_refuses_a_missing_or_unknown_field(self, client, make, alice, db, body, field, code):
+        course = make.course(alice, sections=1)
+
+        result = problem(self.post(client, alice, course, body), 400)
+
+        assert error_codes(result) == {field: [code]}
+        assert section_count(db, course) == 1
+
+    @pytest.mark.parametrize(
+        ("field", "value"),
+        [
+            ("name", ""),
+            ("name", "   "),
+            ("name", "x" * 256),
+            ("drip_delay", -1),
+            ("drip_delay", 3651),
+            ("drip_delay", "5"),
+            ("dripped_at", "tomorrow"),
+            ("dripped_at", "2024-13-45T00:00:00Z"),
+        ],
+    )
+    def test_refuses_an_invalid_value(self, client, make, alice, db, field, value):
+        course = make.course(alice)
+        body = {"name": "Valid", field: value}
+
+        result = problem(self.post(client, alice, course, body), 400)
+
+        assert list(error_codes(result)) == [field]
+        assert section_count(db, course) == 0
+
+    def test_reads_a_form_body(self, client, make, alice):
+        course = make.course(alice)
+
+        response = client.post(
+            course_url(course, "section"),
+            content="name=From+a+form&drip_delay=3",
+            headers={**auth(alice), "Content-Type": FORM},
+        )
+
+        assert response.status_code == 201, response.text
+        assert (response.json()["name"], response.json()["drip_delay"]) == ("From a form", 3)
+
+    def test_reads_json_sent_under_the_form_header(self, client, make, alice):
+        course = make.course(alice)
+
+        response = client.post(
+            course_url(course, "section"),
+            content=json.dumps({"name": "Disguised"}),
+            headers={**auth(alice), "Content-Type": FORM},
+        )
+
+        assert response.status_code == 201, response.text
+        assert response.json()["name"] == "Disguised"
+
+    def test_a_course_holds_at_most_1000_sections(self, client, make, alice, db):
+        course = make.course(alice, sections=1000)
+
+        body = problem(self.post(client, alice, course, {"name": "One too many"}), 409)
+
+        assert list(error_codes(body)) == [None]
+        assert section_count(db, course) == 1000
+
+    def test_the_thousandth_section_is_accepted(self, client, make, alice, db):
+        course = make.course(alice, sections=999)
+
+        assert self.post(client, alice, course, {"name": "Number 1000"}).status_code == 201
+        assert section_count(db, course) == 1000
+
+    def test_manager_may_create(self, client, make, people):
+        course = staffed_course(make, people)
+
+        assert self.post(client, people["manager"], course, {"name": "By the manager"}).status_code == 201
+
+
+class TestGetSection:
+    def test_returns_the_section(self, client, make, alice):
+        course = make.course(alice, sections=2)
+        section = course.sections[1]
+
+        assert section_of(client, alice, course, section) == as_dict(section)
+
+    def test_missing_section_is_not_found(self, client, make, alice):
+        course = make.course(alice, sections=1)
+
+        problem(client.get(course_url(course, "section", 777777), headers=auth(alice)), 404)
+
+    def test_deleted_section_is_not_found(self, client, make, alice):
+        course = make.course(alice, sections=2)
+        section = course.sections[0]
+        client.delete(course_url(course, "section", section), headers=auth(alice))
+
+        problem(client.get(course_url(course, "section", section), headers=auth(alice)), 404)
+
+
+class TestUpdateSection:
+    """PUT /course/{id}/section/{section_id}/"""
+
+    def put(self, client, user, course, section, body):
+        return client.put(course_url(course, "section", section), json=body, headers=auth(user))
+
+    def test_sets_the_fields_it_carries(self, client, make, alice):
+        course = make.course(alice, sections=1)
+        section = course.sections[0]
+
+        response = self.put(
+            client, alice, course, section, {"name": " Renamed ", "drip_delay": 4, "dripped_at": "2027-01-02T03:04:05Z"}
+        )
+
+        assert response.status_code == 200, response.text
+        body = section_of(client, alice, course, section)
+        assert response.json() == body
+        assert (body["name"], body["drip_delay"]) == ("Renamed", 4)
+        assert _instant(body["dripped_at"]) == datetime(2027, 1, 2, 3, 4, 5, tzinfo=UTC)
+
+    def test_answers_dripped_at_in_utc(self, client, make, alice):
+        course = make.course(alice, sections=1, type="scheduled")
+        section = course.sections[0]
+
+        response = self.put(client, alice, course, section, {"name": "S", "dripped_at": "2026-03-01T00:15:00-05:30"})
+
+        assert response.status_code == 200, response.text
+        assert response.json()["dripped_at"] in {"2026-03-01T05:45:00+00:00", "2026-03-01T05:45:00Z"}
+        assert response.json() == section_of(client, alice, course, section)
+
+    def test_requires_the_name(self, client, make, alice):
+        course = make.course(alice, sections=1)
+        section = course.sections[0]
+        before = section_of(client, alice, course, section)
+
+        body = problem(self.put(client, alice, course, section, {"drip_delay": 3}), 400)
+
+        assert error_codes(body) == {"name": ["required"]}
+        assert section_of(client, alice, course, section) == before
+
+    def test_keeps_the_optional_fields_it_does_not_mention(self, client, make, alice):
+        course = make.course(alice, sections=1)
+        section = course.sections[0]
+        patched = client.patch(
+            course_url(course, "section", section),
+            json={"drip_delay": 9, "dripped_at": "2026-05-05T05:05:05Z"},
+            headers=auth(alice),
+        )
+        assert patched.status_code == 200, patched.text
+        before = section_of(client, alice, course, section)
+
+        response = self.put(client, alice, course, section, {"name": "Only the name"})
+
+        assert response.status_code == 200, response.text
+        assert response.json() == before | {"name": "Only the name"}
+        assert section_of(client, alice, course, section) == before | {"name": "Only the name"}
+
+    def test_round_trip_changes_nothing(self, client, make, alice):
+        course = make.course(alice, sections=2)
+        section = course.sections[0]
+        client.patch(course_url(course, "section", section), json={"drip_delay": 2}, headers=auth(alice))
+        before = section_of(client, alice, course, section)
+
+        response = self.put(client, alice, course, section, before)
+
+        assert response.status_code == 200, response.text
+        assert response.json() == before
+        assert section_of(client, alice, course, section) == before
+
+    def test_refuses_an_unknown_field(self, client, make, alice):
+        course = make.course(alice, sections=1)
+        section = course.sections[0]
+        before = section_of(client, alice, course, section)
+
+        body = problem(self.put(client, alice, course, section, {"name": "X", "position": 3}), 400)
+
+        assert error_codes(body) == {"position": ["unknown_field"]}
+        assert section_of(client, alice, course, section) == before
+
+    def test_reads_a_form_body(self, client, make, alice):
+        course = make.course(alice, sections=1)
+        section = course.sections[0]
+
+        response = client.put(
+            course_url(course, "section", section),
+            content="name=Formed&drip_delay=2",
+            headers={**auth(alice), "Content-Type": FORM},
+        )
+
+        assert response.status_code == 200, response.text
+        assert section_of(client, alice, course, section) | {"id": 0} == {
+            "id": 0, "name": "Formed", "dripped_at": None, "drip_delay": 2, "lessons_order": []
+        }  # fmt: skip
+
+
+class TestPatchSection:
+    def patch(self, client, user, course, section, body):
+        return client.patch(course_url(course, "section", section), json=body, headers=auth(user))
+
+    @pytest.mark.parametrize(
+        "changes",
+        [{"drip_delay": 5}, {"name": "New name"}, {"drip_delay": 0}, {"drip_delay": 3650}, {"dripped_at": None}],
+    )
+    def test_changes_exactly_the_fields_it_carries(self, client, make, alice, changes):
+        course = make.course(alice, sections=2)
+        section, other = course.sections
+        before = section_of(client, alice, course, section)
+        other_before = section_of(client, alice, course, other)
+
+        response = self.patch(client, alice, course, section, changes)
+
+        assert response.status_code == 200, response.text
+        assert response.json() == before | changes
+        assert section_of(client, alice, course, section) == before | changes
+        assert section_of(client, alice, course, other) == other_before
+
+    def test_empty_object_changes_nothing(self, client, make, alice):
+        course = make.course(alice, sections=1)
+        section = course.sections[0]
+        before = section_of(client, alice, course, section)
+
+        response = self.patch(client, alice, course, section, {})
+
+        assert response.status_code == 200, response.text
+        assert response.json() == before
+        assert section_of(client, alice, course, section) == before
+
+    @pytest.mark.parametrize(("sent", "instant"), DATES)
+    def test_stores_dripped_at_in_utc(self, client, make, alice, db, sent, instant):
+        course = make.course(alice, sections=1, type="scheduled")
+        section = course.sections[0]
+
+        response = self.patch(client, alice, course, section, {"dripped_at": sent})
+
+        assert response.status_code == 200, response.text
+        stored = section_of(client, alice, course, section)["dripped_at"]
+        assert _instant(stored) == instant
+        assert _instant(stored).utcoffset().total_seconds() == 0
+        db.expire_all()
+        assert db.get(Section, section.id).dripped_at == instant
+
+    @pytest.mark.parametrize(("sent", "instant"), DATES)
+    def test_answers_dripped_at_in_utc(self, client, make, alice, sent, instant):
+        course = make.course(alice, sections=1, type="scheduled")
+        section = course.sections[0]
+
+        response = self.patch(client, alice, course, section, {"dripped_at": sent})
+
+        assert response.status_code == 200, response.text
+        assert _instant(response.json()["dripped_at"]) == instant
+        assert response.json() == section_of(client, alice, course, section)
+
+    def test_null_clears_dripped_at(self, client, make, alice):
+        course = make.course(alice, sections=1)
+        section = course.sections[0]
+        self.patch(client, alice, course, section, {"dripped_at": "2026-03-01T08:30:00Z"})
+
+        response = self.patch(client, alice, course, section, {"dripped_at": None})
+
+        assert response.status_code == 200, response.text
+        assert section_of(client, alice, course, section)["dripped_at"] is None
+
+    @pytest.mark.parametrize(
+        ("field", "value"),
+        [
+            ("dripped_at", "2024-13-45T00:00:00Z"),
+            ("dripped_at", "tomorrow"),
+            ("dripped_at", "2024-06-01"),
+            ("dripped_at", "2024-06-01T10:00:00"),
+            ("dripped_at", 1717236000),
+            ("drip_delay", -1),
+            ("drip_delay", 3651),
+            ("drip_delay", 1.5),
+            ("drip_delay", None),
+            ("drip_delay", True),
+            ("name", ""),
+            ("name", None),
+        ],
+    )
+    def test_refuses_an_invalid_value(self, client, make, alice, field, value):
+        course = make.course(alice, sections=1)
+        section = course.sections[0]
+        before = section_of(client, alice, course, section)
+
+        body = problem(self.patch(client, alice, course, section, {field: value}), 400)
+
+        assert list(error_codes(body)) == [field]
+        assert section_of(client, alice, course, section) == before
+
+    @pytest.mark.parametrize("sent", ["0001-01-01T00:00:00+01:00", "9999-12-31T23:59:59-01:00"])
+    def test_refuses_a_date_time_that_leaves_the_representable_range_in_utc(self, client, make, alice, sent):
+        course = make.course(alice, sections=1)
+        section = course.sections[0]
+        before = section_of(client, alice, course, section)
+
+        body = problem(self.patch(client, alice, course, section, {"dripped_at": sent}), 400)
+
+        assert list(error_codes(body)) == ["dripped_at"]
+        assert section_of(client, alice, course, section) == before
+
+    def test_ignores_read_only_fields(self, client, make, alice):
+        course = make.course(alice, sections=1)
+        section = course.sections[0]
+        before = section_of(client, alice, course, section)
+
+        response = self.patch(
+            client, alice, course, section, {"id": 4242, "lessons_order": [3], "lessons": [], "num_lessons": 8}
+        )
+
+        assert response.status_code == 200, response.text
+        assert section_of(client, alice, course, section) == before
+
+    def test_refuses_an_unknown_field(self, client, make, alice):
+        course = make.course(alice, sections=1)
+        section = course.sections[0]
+        before = section_of(client, alice, course, section)
+
+        body = problem(self.patch(client, alice, course, section, {"drip_delay": 1, "dripDelay": 2}), 400)
+
+        assert error_codes(body) == {"dripDelay": ["unknown_field"]}
+        assert section_of(client, alice, course, section) == before
+
+    def test_reads_a_form_body(self, client, make, alice):
+        course = make.course(alice, sections=1)
+        section = course.sections[0]
+        before = section_of(client, alice, course, section)
+
+        response = client.patch(
+            course_url(course, "section", section),
+            content="drip_delay=5",
+            headers={**auth(alice), "Content-Type": FORM},
+        )
+
+        assert response.status_code == 200, response.text
+        assert section_of(client, alice, course, section) == before | {"drip_delay": 5}
+
+
+class TestDeleteSection:
+    def test_removes_the_section_and_its_place_in_the_order(self, client, make, alice, db):
+        course = make.course(alice, sections=3)
+        a, b, c = (s.id for s in course.sections)
+
+        response = client.delete(course_url(course, "section", b), headers=auth(alice))
+
+        assert response.status_code == 204
+        assert response.content == b""
+        assert order_of(client, alice, course) == [a, c]
+        assert [s["id"] for s in sections_of(client, alice, course)] == [a, c]
+        problem(client.get(course_url(course, "section", b), headers=auth(alice)), 404)
+        problem(client.delete(course_url(course, "section", b), headers=auth(alice)), 404)
+        assert db.get(Section, b, populate_existing=True) is None
+
+    def test_order_still_accepts_the_remaining_sections(self, client, make, alice):
+        course = make.course(alice, sections=3)
+        a, b, c = (s.id for s in course.sections)
+        client.delete(course_url(course, "section", a), headers=auth(alice))
+
+        response = client.patch(course_url(course), json={"sections_order": [c, b]}, headers=auth(alice))
+
+        assert response.status_code == 200, response.text
+        assert response.json()["sections_order"] == [c, b]
+
+
+class TestSectionOfAnotherCourse:
+    @pytest.mark.parametrize(("method", "needs_section", "body"), SECTION_OPERATIONS, ids=SECTION_OPERATION_IDS)
+    def test_is_not_found_even_for_the_creator_of_both(self, client, make, alice, method, needs_section, body):
+        course = make.course(alice, sections=1)
+        other = make.course(alice, sections=1)
+        foreign = other.sections[0]
+        before = section_of(client, alice, other, foreign)
+
+        body_ = problem(call(client, alice, method, course_url(course, "section", foreign), body), 404)
+
+        assert error_codes(body_) == {None: ["not_found"]}
+        assert section_of(client, alice, other, foreign) == before
+        assert order_of(client, alice, course) == [course.sections[0].id]
+
+
+class TestSectionPermissions:
+    @pytest.mark.parametrize(("method", "needs_section", "body"), OPERATIONS, ids=OPERATION_IDS)
+    @pytest.mark.parametrize(
+        ("privacy", "role", "status"),
+        [
+            ("open", "joined", 403),
+            ("open", "stranger", 403),
+            ("private", "stranger", 403),
+            ("secret", "joined", 403),
+            ("", "joined", 404),
+            ("", "stranger", 404),
+            ("secret", "stranger", 404),
+        ],
+    )
+    def test_non_editors_are_refused(self, client, make, people, method, needs_section, body, privacy, role, status):
+        course = staffed_course(make, people, privacy, sections=2)
+        url = course_url(course, "section", course.sections[0]) if needs_section else course_url(course, "section")
+        creator = people["creator"]
+        before = sections_of(client, creator, course)
+
+        problem(call(client, people[role], method, url, body), status)
+
+        assert sections_of(client, creator, course) == before
+
+    @pytest.mark.parametrize(("method", "needs_section", "body"), OPERATIONS, ids=OPERATION_IDS)
+    def test_deleted_course_hides_its_sections(self, client, make, alice, method, needs_section, body):
+        course = make.course(alice, sections=1, deleted=True)
+        url = course_url(course, "section", course.sections[0]) if needs_section else course_url(course, "section")
+
+        problem(call(client, alice, method, url, body), 404)
+
+    @pytest.mark.parametrize(("method", "needs_section", "body"), OPERATIONS, ids=OPERATION_IDS)
+    def test_manager_is_allowed(self, client, make, people, method, needs_section, body):
+        course = staffed_course(make, people, "", sections=1)
+        url = course_url(course, "section", course.sections[0]) if needs_section else course_url(course, "section")
+
+        response = call(client, people["manager"], method, url, body)
+
+        assert response.status_code == {"post": 201, "delete": 204}.get(method, 200), response.text
+
+
+def _instant(text):
+    """Parse an RFC 3339 date-time (with `Z` or an offset) into an aware datetime."""
+    value = datetime.fromisoformat(text.replace("Z", "+00:00").replace("z", "+00:00"))
+    assert value.tzinfo is not None
+    return value
