@@ -53,9 +53,7 @@ def _check_unique(course: Course, data: dict) -> None:
     db = database.session()
     live_others = (Course.deleted.is_(False), Course.id != course.id) if course.id else (Course.deleted.is_(False),)
     problems = []
-    if "name" in data and db.scalar(
-        select(Course.id).where(Course.name_key == name_key(data["name"]), *live_others)
-    ):
+    if "name" in data and db.scalar(select(Course.id).where(Course.name_key == name_key(data["name"]), *live_others)):
         problems.append(("name", "unique", "A course with this name already exists."))
     if "slug" in data and db.scalar(select(Course.id).where(Course.slug == data["slug"], *live_others)):
         problems.append(("slug", "unique", "A course with this slug already exists."))

@@ -68,6 +68,19 @@ def auth(user, scheme="Bearer"):
     return {"Authorization": f"{scheme} {make_token(user.id)}"}
 
 
+# (privacy, role, status) for callers who may not change a course: 403 where they can see it, 404 where they cannot.
+NON_EDITORS = [
+    ("open", "joined", 403),
+    ("open", "stranger", 403),
+    ("private", "joined", 403),
+    ("private", "stranger", 403),
+    ("secret", "joined", 403),
+    ("secret", "stranger", 404),
+    ("", "joined", 404),
+    ("", "stranger", 404),
+]
+
+
 class Factory:
     """Tiny helpers that write straight to the database."""
 

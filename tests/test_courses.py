@@ -10,7 +10,7 @@ from sqlalchemy import func, select
 
 from api.app import create_app
 from models import Course
-from tests.conftest import COURSES, auth, course_url, error_codes, problem, staffed_course
+from tests.conftest import COURSES, NON_EDITORS, auth, course_url, error_codes, problem, staffed_course
 
 SEARCH = f"{COURSES}search/"
 FORM = "application/x-www-form-urlencoded"
@@ -725,16 +725,7 @@ class TestGetCourse:
 
     @pytest.mark.parametrize(
         ("privacy", "role", "status"),
-        [
-            ("open", "joined", 403),
-            ("open", "stranger", 403),
-            ("private", "joined", 403),
-            ("private", "stranger", 403),
-            ("secret", "joined", 403),
-            ("secret", "stranger", 404),
-            ("", "joined", 404),
-            ("", "stranger", 404),
-        ],
+        NON_EDITORS,
     )
     def test_edit_view_for_non_editors(self, client, make, people, privacy, role, status):
         course = staffed_course(make, people, privacy)

@@ -6,7 +6,7 @@ import pytest
 from sqlalchemy import select
 
 from models import CourseMembership
-from tests.conftest import auth, course_url, error_codes, problem, staffed_course
+from tests.conftest import NON_EDITORS, auth, course_url, error_codes, problem, staffed_course
 
 FORM = "application/x-www-form-urlencoded"
 
@@ -248,15 +248,7 @@ class TestChangeRoles:
 
     @pytest.mark.parametrize(
         ("privacy", "role", "status"),
-        [
-            ("open", "joined", 403),
-            ("open", "stranger", 403),
-            ("private", "stranger", 403),
-            ("secret", "joined", 403),
-            ("", "joined", 404),
-            ("", "stranger", 404),
-            ("secret", "stranger", 404),
-        ],
+        NON_EDITORS,
     )
     def test_non_editors_are_refused(self, client, make, people, db, privacy, role, status):
         course = staffed_course(make, people, privacy)

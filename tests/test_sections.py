@@ -7,7 +7,7 @@ import pytest
 from sqlalchemy import func, select
 
 from models import Section
-from tests.conftest import auth, course_url, error_codes, problem, staffed_course
+from tests.conftest import NON_EDITORS, auth, course_url, error_codes, problem, staffed_course
 
 FORM = "application/x-www-form-urlencoded"
 SECTION_KEYS = {"id", "name", "dripped_at", "drip_delay", "lessons_order"}
@@ -536,15 +536,7 @@ class TestSectionPermissions:
     @pytest.mark.parametrize(("method", "needs_section", "body"), OPERATIONS, ids=OPERATION_IDS)
     @pytest.mark.parametrize(
         ("privacy", "role", "status"),
-        [
-            ("open", "joined", 403),
-            ("open", "stranger", 403),
-            ("private", "stranger", 403),
-            ("secret", "joined", 403),
-            ("", "joined", 404),
-            ("", "stranger", 404),
-            ("secret", "stranger", 404),
-        ],
+        NON_EDITORS,
     )
     def test_non_editors_are_refused(self, client, make, people, method, needs_section, body, privacy, role, status):
         course = staffed_course(make, people, privacy, sections=2)
