@@ -1,6 +1,6 @@
 from datetime import UTC, datetime
 
-from sqlalchemy import DateTime, MetaData, TypeDecorator
+from sqlalchemy import BigInteger, DateTime, Integer, MetaData, TypeDecorator
 from sqlalchemy.orm import DeclarativeBase
 
 # Stable constraint names let Alembic migrations refer to them on every database.
@@ -13,8 +13,13 @@ NAMING_CONVENTION = {
 }
 
 
+# Ids are 64-bit as the spec says; SQLite needs INTEGER for its rowid primary keys.
+ID = BigInteger().with_variant(Integer, "sqlite")
+
+
 class Base(DeclarativeBase):
     metadata = MetaData(naming_convention=NAMING_CONVENTION)
+    type_annotation_map = {int: ID}
 
 
 class UTCDateTime(TypeDecorator):

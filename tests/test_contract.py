@@ -15,18 +15,18 @@ from schemathesis.core.failures import Failure
 from sqlalchemy import insert
 
 from api.app import create_app
-from api.cli import upgrade
 from api.config import Settings
-from models import Base, User
-from tests.conftest import SECRET, make_token
+from models import User
+from tests.conftest import SECRET, empty_database, make_token, new_database_url
 
 CONTRACT_USER_ID = 1
-_settings = Settings(
-    database_url=f"sqlite:///{Path(tempfile.mkdtemp(prefix='contract-')) / 'contract.db'}",
-    jwt_secret=SECRET,
-    validate_responses=True,
+app = create_app(
+    Settings(
+        database_url=new_database_url("contract_test", Path(tempfile.mkdtemp(prefix="contract-"))),
+        jwt_secret=SECRET,
+        validate_responses=True,
+    )
 )
-app = create_app(_settings)
 
 
 def load_schema():
@@ -68,19 +68,13 @@ def positive_data_accepted(ctx, response, case):
 
 def reset_database():
     engine = app.app.extensions["course_api.engine"]
+    empty_database(engine)
     with engine.begin() as connection:
-        for table in reversed(Base.metadata.sorted_tables):
-            connection.execute(table.delete())
-        connection.execute(insert(User).values(id=CONTRACT_USER_ID, username="contract", real_name="", is_staff=True))
-
-
-@pytest.fixture(scope="module", autouse=True)
-def migrated():
-    upgrade(_settings)
+        connection.execute(insert(User).values(username="contract", real_name="", is_staff=True))
 
 
 @pytest.fixture(autouse=True)
-def fresh_database(migrated):
+def fresh_database():
     reset_database()
 
 

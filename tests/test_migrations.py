@@ -5,15 +5,12 @@ from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 from sqlalchemy.exc import IntegrityError
 
-from api.database import make_engine
 from models import Base
 
 
-def test_migrated_schema_matches_models(settings):
-    engine = make_engine(settings.database_url)
-    with engine.connect() as connection:
+def test_migrated_schema_matches_models(app):
+    with app.app.extensions["course_api.engine"].connect() as connection:
         differences = compare_metadata(MigrationContext.configure(connection), Base.metadata)
-    engine.dispose()
     assert differences == []
 
 

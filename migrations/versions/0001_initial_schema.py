@@ -8,6 +8,8 @@ from alembic import op
 import sqlalchemy as sa
 import models.base
 
+ID = sa.BigInteger().with_variant(sa.Integer(), 'sqlite')
+
 
 revision = '0001'
 down_revision = None
@@ -17,7 +19,7 @@ depends_on = None
 
 def upgrade() -> None:
     op.create_table('categories',
-    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('id', ID, nullable=False),
     sa.Column('name', sa.String(length=100), nullable=False),
     sa.Column('name_key', sa.String(length=100), nullable=False),
     sa.Column('slug', sa.String(length=120), nullable=False),
@@ -26,7 +28,7 @@ def upgrade() -> None:
     sa.UniqueConstraint('slug', name=op.f('uq_categories_slug'))
     )
     op.create_table('users',
-    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('id', ID, nullable=False),
     sa.Column('username', sa.String(length=255), nullable=False),
     sa.Column('real_name', sa.String(length=255), nullable=False),
     sa.Column('avatar', sa.String(length=2048), nullable=True),
@@ -39,7 +41,7 @@ def upgrade() -> None:
     sa.UniqueConstraint('username', name=op.f('uq_users_username'))
     )
     op.create_table('courses',
-    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('id', ID, nullable=False),
     sa.Column('name', sa.String(length=255), nullable=False),
     sa.Column('name_key', sa.String(length=255), nullable=False),
     sa.Column('slug', sa.String(length=255), nullable=False),
@@ -57,7 +59,7 @@ def upgrade() -> None:
     sa.Column('og_image', sa.String(length=2048), nullable=True),
     sa.Column('deleted', sa.Boolean(), server_default=sa.false(), nullable=False),
     sa.Column('created_at', models.base.UTCDateTime(timezone=True), nullable=False),
-    sa.Column('created_by_id', sa.Integer(), nullable=False),
+    sa.Column('created_by_id', ID, nullable=False),
     sa.CheckConstraint("privacy IN ('', 'open', 'private', 'secret')", name=op.f('ck_courses_privacy_known')),
     sa.CheckConstraint("type IN ('self-paced', 'structured', 'scheduled')", name=op.f('ck_courses_type_known')),
     sa.ForeignKeyConstraint(['created_by_id'], ['users.id'], name=op.f('fk_courses_created_by_id_users')),
@@ -75,16 +77,16 @@ def upgrade() -> None:
                     sqlite_where=live, postgresql_where=live)
 
     op.create_table('course_categories',
-    sa.Column('course_id', sa.Integer(), nullable=False),
-    sa.Column('category_id', sa.Integer(), nullable=False),
+    sa.Column('course_id', ID, nullable=False),
+    sa.Column('category_id', ID, nullable=False),
     sa.ForeignKeyConstraint(['category_id'], ['categories.id'], name=op.f('fk_course_categories_category_id_categories'), ondelete='CASCADE'),
     sa.ForeignKeyConstraint(['course_id'], ['courses.id'], name=op.f('fk_course_categories_course_id_courses'), ondelete='CASCADE'),
     sa.PrimaryKeyConstraint('course_id', 'category_id', name=op.f('pk_course_categories'))
     )
     op.create_table('course_memberships',
-    sa.Column('id', sa.Integer(), nullable=False),
-    sa.Column('course_id', sa.Integer(), nullable=False),
-    sa.Column('user_id', sa.Integer(), nullable=False),
+    sa.Column('id', ID, nullable=False),
+    sa.Column('course_id', ID, nullable=False),
+    sa.Column('user_id', ID, nullable=False),
     sa.Column('role', sa.String(length=10), nullable=False),
     sa.Column('created_at', models.base.UTCDateTime(timezone=True), nullable=False),
     sa.CheckConstraint("role IN ('manager', 'joined')", name=op.f('ck_course_memberships_role_known')),
@@ -98,8 +100,8 @@ def upgrade() -> None:
         batch_op.create_index(batch_op.f('ix_course_memberships_user_id'), ['user_id'], unique=False)
 
     op.create_table('sections',
-    sa.Column('id', sa.Integer(), nullable=False),
-    sa.Column('course_id', sa.Integer(), nullable=False),
+    sa.Column('id', ID, nullable=False),
+    sa.Column('course_id', ID, nullable=False),
     sa.Column('name', sa.String(length=255), nullable=False),
     sa.Column('drip_delay', sa.Integer(), server_default='0', nullable=False),
     sa.Column('dripped_at', models.base.UTCDateTime(timezone=True), nullable=True),
