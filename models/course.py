@@ -6,6 +6,7 @@ from sqlalchemy import (
     Column,
     ForeignKey,
     Index,
+    Integer,
     String,
     Table,
     Text,
@@ -62,6 +63,8 @@ class Course(Base):
     deleted: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false(), index=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, index=True)
     created_by_id: Mapped[int] = mapped_column(ForeignKey("users.id"), index=True)
+    # Bumped on every change of the course, reordering its sections included; the ETag is derived from it.
+    revision: Mapped[int] = mapped_column(Integer, default=1, server_default="1")
 
     created_by: Mapped[User] = relationship(lazy="joined", innerjoin=True)
     categories: Mapped[list[Category]] = relationship(

@@ -21,6 +21,8 @@ class Section(Base):
     drip_delay: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
     dripped_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     position: Mapped[int] = mapped_column(Integer)
+    # Bumped on every change of the section; the ETag is derived from it.
+    revision: Mapped[int] = mapped_column(Integer, default=1, server_default="1")
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
     @property
