@@ -58,8 +58,13 @@ def holds_any_role(user: User, roles: list[str]) -> ColumnElement[bool]:
 
 
 def visible_course(course_id: int, user: User) -> tuple[Course, str | None]:
-    """The course and the caller's role in it; 404 when it does not exist for this caller."""
-    course = database.session().get(Course, course_id)
+    """The course and the caller's role in it; 404 when it does not exist for this caller.
+
+    A writing request holds the course row until it commits (PostgreSQL: SELECT ... FOR UPDATE;
+    SQLite serialises writers anyway), so changes to one course and its sections never interleave.
+    """
+    lock = {"of": Course} if database.writing() else None  # only the course row, not its creator's
+    course = database.session().get(Course, course_id, with_for_update=lock)
     if course is None or course.deleted:
         raise NotFound("No such course.")
     role = role_of(course, user)

@@ -1,35 +1,60 @@
 """The engine, and the one session each request works in."""
 
-from flask import current_app, g
+from flask import current_app, g, request
 from sqlalchemy import create_engine, event
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session, sessionmaker
 
+WRITE_METHODS = {"POST", "PUT", "PATCH", "DELETE"}
+# How long a request waits for the database before it answers 503 instead of hanging.
+WAIT_SECONDS = 5
+
 
 def make_engine(url: str) -> Engine:
     if url.startswith("sqlite"):
-        engine = create_engine(url, connect_args={"check_same_thread": False})
-        event.listen(engine, "connect", _sqlite_pragmas)
+        engine = create_engine(url, connect_args={"check_same_thread": False, "timeout": WAIT_SECONDS})
+        event.listen(engine, "connect", _sqlite_connect)
+        event.listen(engine, "begin", _sqlite_begin)
         return engine
-    return create_engine(url, pool_pre_ping=True)
+    # pre-ping drops connections that died with the server, so the process recovers when it is back.
+    return create_engine(url, pool_pre_ping=True, pool_timeout=WAIT_SECONDS,
+                         connect_args={"connect_timeout": WAIT_SECONDS})
 
 
-def _sqlite_pragmas(dbapi_connection, _record):
-    # SQLite enforces foreign keys only when asked, per connection.
+def _sqlite_connect(dbapi_connection, _record):
+    # Let SQLAlchemy's "begin" event issue BEGIN itself (see _sqlite_begin); the driver's own
+    # transaction handling would start write transactions too late to wait for the lock.
+    dbapi_connection.isolation_level = None
     cursor = dbapi_connection.cursor()
-    cursor.execute("PRAGMA foreign_keys=ON")
-    cursor.execute("PRAGMA busy_timeout=5000")
+    cursor.execute("PRAGMA foreign_keys=ON")  # off by default, per connection
+    cursor.execute(f"PRAGMA busy_timeout={WAIT_SECONDS * 1000}")
+    # WAL lets readers go on while one writer writes; NORMAL is durable across process crashes.
+    cursor.execute("PRAGMA journal_mode=WAL")
+    cursor.execute("PRAGMA synchronous=NORMAL")
     cursor.close()
+
+
+def _sqlite_begin(connection):
+    # A write transaction takes the write lock at BEGIN, where busy_timeout can wait for it; taken
+    # later (at the first UPDATE) a conflicting writer fails at once with "database is locked".
+    immediate = connection.get_execution_options().get("write", False)
+    connection.exec_driver_sql("BEGIN IMMEDIATE" if immediate else "BEGIN")
 
 
 def make_sessionmaker(engine: Engine) -> sessionmaker[Session]:
     return sessionmaker(engine, expire_on_commit=False)
 
 
+def writing() -> bool:
+    return request.method in WRITE_METHODS
+
+
 def session() -> Session:
-    """The request's session, opened on first use."""
+    """The request's session, opened on first use; writing requests open a write transaction."""
     if "db_session" not in g:
         g.db_session = current_app.extensions["course_api.sessionmaker"]()
+        if writing():
+            g.db_session.connection(execution_options={"write": True})
     return g.db_session
 
 

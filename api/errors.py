@@ -7,7 +7,8 @@ import re
 from connexion.exceptions import ProblemException
 from connexion.lifecycle import ConnexionResponse
 from marshmallow import ValidationError
-from sqlalchemy.exc import DBAPIError, IntegrityError
+from sqlalchemy.exc import IntegrityError, InterfaceError, OperationalError
+from sqlalchemy.exc import TimeoutError as PoolTimeout
 from starlette.exceptions import HTTPException
 from werkzeug.http import HTTP_STATUS_CODES
 
@@ -64,11 +65,6 @@ class NotFound(ApiProblem):
 class Conflict(ApiProblem):
     status = 409
     code = "unique"
-
-
-class ServiceUnavailable(ApiProblem):
-    status = 503
-    code = "unavailable"
 
 
 def field_errors(items: list[tuple[str | None, str, str]]) -> list[dict]:
@@ -161,32 +157,27 @@ def make_http_exception_handler(allowed: AllowedMethods):
     return handle_http_exception
 
 
+# Unique indexes and the field they protect, matched against the database's message (SQLite names
+# the columns, PostgreSQL the index).
+_UNIQUE_FIELDS = {"name_key": "name", "live_name": "name", "slug": "slug"}
+
+
 def handle_integrity_error(_request, exc: IntegrityError):
-    # Races between two writers end here; the unique indexes have the last word.
+    """Races between two writers end here: the database's constraints have the last word."""
     log.info("integrity error: %s", exc.orig)
-    return _simple(409, "The request conflicts with the current state of the resource.", "unique")
+    message = str(exc.orig)
+    detail = "The request conflicts with the current state of the resource."
+    field = next((f for marker, f in _UNIQUE_FIELDS.items() if marker in message), None)
+    if field is not None:
+        detail = f"Another resource already uses this {field}."
+        return problem_response(409, detail, field_errors([(field, "unique", detail)]))
+    return _simple(409, detail, "conflict")
 
 
-def handle_database_error(_request, exc: DBAPIError):
-    if exc.connection_invalidated or _is_unreachable(exc):
-        log.warning("database unavailable: %s", exc.orig)
-        return _simple(503, "The database is not reachable; try again shortly.", "unavailable", {"Retry-After": "5"})
-    return handle_unexpected(_request, exc)
-
-
-def _is_unreachable(exc: DBAPIError) -> bool:
-    message = str(exc.orig).lower()
-    return any(
-        s in message
-        for s in (
-            "database is locked",
-            "could not connect",
-            "connection refused",
-            "server closed",
-            "terminating connection",
-            "unable to open",
-        )
-    )
+def handle_unavailable_database(_request, exc: Exception):
+    """The database is down, unreachable or busy beyond our wait: ask the client to come back."""
+    log.warning("database unavailable: %s", getattr(exc, "orig", exc))
+    return _simple(503, "The database is not reachable; try again shortly.", "unavailable", {"Retry-After": "5"})
 
 
 def handle_unexpected(_request, exc: Exception):
@@ -210,5 +201,7 @@ def register(app, spec: dict, base_path: str) -> None:
     app.add_error_handler(ProblemException, handle_connexion_problem)
     app.add_error_handler(HTTPException, make_http_exception_handler(AllowedMethods(spec, base_path)))
     app.add_error_handler(IntegrityError, handle_integrity_error)
-    app.add_error_handler(DBAPIError, handle_database_error)
+    # Connection failures, timeouts and locks are OperationalErrors; other database errors are bugs (500).
+    for unavailable in (OperationalError, InterfaceError, PoolTimeout):
+        app.add_error_handler(unavailable, handle_unavailable_database)
     app.add_error_handler(Exception, handle_unexpected)

@@ -27,8 +27,10 @@ def _free_port() -> int:
 class TemporaryPostgres:
     """PostgreSQL refuses to run as root, so as root the server runs as the `postgres` system user."""
 
-    def __init__(self, bin_dir: Path):
+    def __init__(self, bin_dir: Path, durable: bool = False):
+        """`durable` keeps every acknowledged commit across a crash of the server process."""
         self.bin_dir = bin_dir
+        self.durable = durable
         self.port = _free_port()
         self.root = Path(tempfile.mkdtemp(prefix="course-api-pg-"))
         self.data = self.root / "data"
@@ -41,61 +43,28 @@ class TemporaryPostgres:
     def start(self) -> "TemporaryPostgres":
         if self.as_postgres:
             shutil.chown(self.root, "postgres")
-        self._run(
-            str(self.bin_dir / "initdb"),
-            "-D",
-            str(self.data),
-            "-U",
-            "postgres",
-            "-A",
-            "trust",
-            "--locale=C",
-            "-E",
-            "UTF8",
-        )
-        options = (
-            f"-c listen_addresses=127.0.0.1 -c port={self.port} -c unix_socket_directories={self.root} "
-            "-c fsync=off -c synchronous_commit=off -c full_page_writes=off -c max_connections=200"
-        )
-        self._run(
-            str(self.bin_dir / "pg_ctl"),
-            "-D",
-            str(self.data),
-            "-l",
-            str(self.log),
-            "-o",
-            options,
-            "-w",
-            "-t",
-            "60",
-            "start",
-        )
+        initdb = self.bin_dir / "initdb"
+        self._run(str(initdb), "-D", str(self.data), "-U", "postgres", "-A", "trust", "--locale=C", "-E", "UTF8")
+        self.restart()
         return self
 
+    def restart(self) -> None:
+        # fsync=off trusts the OS page cache, which outlives a killed server; asynchronous commit
+        # does not, so a durable server commits synchronously.
+        options = (
+            f"-c listen_addresses=127.0.0.1 -c port={self.port} -c unix_socket_directories={self.root}"
+            f" -c fsync=off -c full_page_writes=off -c max_connections=200"
+            f" -c synchronous_commit={'on' if self.durable else 'off'}"
+        )
+        pg_ctl = self.bin_dir / "pg_ctl"
+        self._run(str(pg_ctl), "-D", str(self.data), "-l", str(self.log), "-o", options, "-w", "-t", "60", "start")
+
     def stop(self) -> None:
+        """Stop the way a crash would: no checkpoint, connections cut."""
         try:
             self._run(str(self.bin_dir / "pg_ctl"), "-D", str(self.data), "-m", "immediate", "-w", "stop")
         except subprocess.CalledProcessError:
-            pass  # already stopped (the outage test stops it on purpose)
-
-    def restart(self) -> None:
-        options = (
-            f"-c listen_addresses=127.0.0.1 -c port={self.port} -c unix_socket_directories={self.root} "
-            "-c fsync=off -c synchronous_commit=off -c full_page_writes=off -c max_connections=200"
-        )
-        self._run(
-            str(self.bin_dir / "pg_ctl"),
-            "-D",
-            str(self.data),
-            "-l",
-            str(self.log),
-            "-o",
-            options,
-            "-w",
-            "-t",
-            "60",
-            "start",
-        )
+            pass  # already stopped
 
     def cleanup(self) -> None:
         self.stop()

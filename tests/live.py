@@ -1,0 +1,59 @@
+"""The service the production way (`course-api serve`, uvicorn, several workers) on a loopback port."""
+
+import os
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import httpx
+
+SERVE = [sys.executable, "-m", "api.cli", "serve"]
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+class LiveServer:
+    def __init__(self, database_url: str, secret: str, workers: int = 2, log: Path | None = None):
+        self.port = free_port()
+        self.url = f"http://127.0.0.1:{self.port}/api/v2"
+        self.env = {**os.environ, "DATABASE_URL": database_url, "JWT_SECRET": secret, "JWT_LEEWAY": "10"}
+        self.workers = workers
+        self.log = log
+        self.process: subprocess.Popen | None = None
+
+    def __enter__(self) -> "LiveServer":
+        output = open(self.log, "wb") if self.log else subprocess.DEVNULL
+        self.process = subprocess.Popen(
+            [*SERVE, "--host", "127.0.0.1", "--port", str(self.port), "--workers", str(self.workers)],
+            env=self.env,
+            stdout=output,
+            stderr=subprocess.STDOUT,
+            cwd=Path(__file__).resolve().parent.parent,
+        )
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline:
+            if self.process.poll() is not None:
+                raise RuntimeError(f"the server exited with {self.process.returncode}")
+            try:
+                if httpx.get(f"{self.url}/health/", timeout=2).status_code == 200:
+                    return self
+            except httpx.HTTPError:
+                pass
+            time.sleep(0.2)
+        self.__exit__()
+        raise RuntimeError("the server did not become healthy within 60 s")
+
+    def __exit__(self, *_exc) -> None:
+        if self.process and self.process.poll() is None:
+            self.process.terminate()
+            try:
+                self.process.wait(timeout=15)
+            except subprocess.TimeoutExpired:
+                self.process.kill()
+                self.process.wait()
