@@ -32,6 +32,7 @@ class Settings:
     jwt_leeway: int = field(default_factory=lambda: int(os.environ.get("JWT_LEEWAY", "10")))
     courses_only_staff: bool = field(default_factory=lambda: _flag("COURSES_ONLY_STAFF"))
     validate_responses: bool = field(default_factory=lambda: _flag("VALIDATE_RESPONSES"))
+    max_body_bytes: int = field(default_factory=lambda: int(os.environ.get("MAX_BODY_BYTES", str(1024 * 1024))))
     host: str = field(default_factory=lambda: os.environ.get("HOST", "127.0.0.1"))
     port: int = field(default_factory=lambda: int(os.environ.get("PORT", "8080")))
 

@@ -2,6 +2,7 @@
 
 from starlette.datastructures import Headers
 
+from api.config import settings_of
 from api.errors import ApiProblem
 
 BODY_METHODS = {"POST", "PUT", "PATCH"}
@@ -12,11 +13,17 @@ class UnsupportedMediaType(ApiProblem):
     code = "unsupported_media_type"
 
 
-class RequireContentType:
-    """A body without a Content-Type is refused rather than guessed.
+class PayloadTooLarge(ApiProblem):
+    status = 413
+    code = "too_large"
 
-    Connexion would validate such a body as JSON while Flask hands the handler raw bytes; refusing
-    it keeps both sides in agreement and tells the client what to send.
+
+class GuardBodies:
+    """Refuse bodies we would have to guess about or that are too big, before anything reads them.
+
+    A body without a Content-Type is refused rather than guessed: Connexion would validate it as
+    JSON while Flask hands the handler raw bytes. A body over the limit is refused from its
+    Content-Length without reading it, or, when it is sent in chunks, as soon as it passes the limit.
     """
 
     def __init__(self, app):
@@ -24,10 +31,48 @@ class RequireContentType:
 
     async def __call__(self, scope, receive, send):
         if scope["type"] == "http" and scope["method"] in BODY_METHODS:
+            limit = settings_of(scope).max_body_bytes
             headers = Headers(scope=scope)
-            has_body = headers.get("content-length", "0") != "0" or "transfer-encoding" in headers
+            declared = headers.get("content-length", "0")
+            has_body = declared != "0" or "transfer-encoding" in headers
             if has_body and not headers.get("content-type"):
                 raise UnsupportedMediaType(
                     "Say what the body is: send Content-Type application/json or application/x-www-form-urlencoded."
                 )
+            if declared.isdigit() and int(declared) > limit:
+                raise _too_large(limit)
+            if "content-length" not in headers and has_body:
+                scope, receive = await _buffer_chunked(scope, receive, limit)
         await self.app(scope, receive, send)
+
+
+def _too_large(limit: int) -> PayloadTooLarge:
+    return PayloadTooLarge(f"The body is larger than the limit of {limit} bytes.")
+
+
+async def _buffer_chunked(scope, receive, limit: int):
+    """Read a chunked body (up to the limit) and hand it on with a Content-Length.
+
+    Connexion takes a request without Content-Length for one without a body.
+    """
+    body = bytearray()
+    more = True
+    while more:
+        message = await receive()
+        body += message.get("body", b"")
+        more = message.get("more_body", False)
+        if len(body) > limit:
+            raise _too_large(limit)
+    scope = dict(scope)
+    scope["headers"] = [(k, v) for k, v in scope["headers"] if k not in (b"transfer-encoding", b"content-length")]
+    scope["headers"].append((b"content-length", str(len(body)).encode()))
+    replayed = False
+
+    async def replay():
+        nonlocal replayed
+        if replayed:
+            return await receive()
+        replayed = True
+        return {"type": "http.request", "body": bytes(body), "more_body": False}
+
+    return scope, replay

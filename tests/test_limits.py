@@ -1,0 +1,72 @@
+"""Bodies over the size limit are refused before they are read, and change nothing."""
+
+import json
+
+from sqlalchemy import func, select
+
+from models import Course
+from tests.conftest import API, auth, problem
+
+LIMIT = 1024 * 1024
+
+
+def course_count(db):
+    return db.scalar(select(func.count()).select_from(Course))
+
+
+class TestBodyLimit:
+    def test_refuses_a_declared_length_over_the_limit(self, client, alice, db):
+        body = json.dumps({"name": "x", "type": "self-paced", "description": "d" * LIMIT})
+
+        response = client.post(
+            f"{API}/course/", content=body, headers={**auth(alice), "Content-Type": "application/json"}
+        )
+
+        assert problem(response, 413)["errors"] == [
+            {"messages": [{"code": "too_large", "message": f"The body is larger than the limit of {LIMIT} bytes."}]}
+        ]
+        assert course_count(db) == 0
+
+    def test_refuses_a_chunked_body_once_it_passes_the_limit(self, client, alice, db):
+        chunk = b" " * 65536
+
+        def chunks():
+            yield b'{"name": "x", "type": "self-paced", "description": "'
+            for _ in range(LIMIT // len(chunk) + 1):
+                yield chunk
+            yield b'"}'
+
+        response = client.post(
+            f"{API}/course/", content=chunks(), headers={**auth(alice), "Content-Type": "application/json"}
+        )
+
+        assert problem(response, 413)["status"] == 413
+        assert course_count(db) == 0
+
+    def test_accepts_a_small_chunked_body(self, client, alice):
+        def chunks():
+            yield b'{"name": "Chunked", '
+            yield b'"type": "self-paced"}'
+
+        response = client.post(
+            f"{API}/course/", content=chunks(), headers={**auth(alice), "Content-Type": "application/json"}
+        )
+
+        assert response.status_code == 201, response.text
+        assert response.json()["name"] == "Chunked"
+
+    def test_accepts_a_body_just_under_the_limit_up_to_the_schema(self, client, alice):
+        padding = " " * (LIMIT - 100)
+        body = f'{{"name": "Padded",{padding}"type": "self-paced"}}'
+
+        response = client.post(
+            f"{API}/course/", content=body, headers={**auth(alice), "Content-Type": "application/json"}
+        )
+
+        assert response.status_code == 201, response.text
+
+    def test_refuses_a_body_without_content_type(self, client, alice, db):
+        response = client.post(f"{API}/course/", content=b'{"name": "x", "type": "self-paced"}', headers=auth(alice))
+
+        assert problem(response, 415)["errors"][0]["messages"][0]["code"] == "unsupported_media_type"
+        assert course_count(db) == 0
