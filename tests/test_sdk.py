@@ -1,0 +1,139 @@
+"""Consumer test: the official SelfCommunity JavaScript SDK drives the live service.
+
+`tests/sdk/lifecycle.js` runs the course and section lifecycle through `CourseService` of
+`@selfcommunity/api-services` (pinned in `tests/sdk/package.json` and its lock file) against the
+service run the production way (uvicorn, 2 workers, loopback), once with `Authorization: Bearer`
+and once with the SDK's `Authorization: Token` scheme. The packages are installed with `npm ci`
+when `tests/sdk/node_modules` is missing or does not hold the pinned versions.
+
+Calls of the SDK this API does not support yet are listed in the script (`--probe-blocked`);
+they are not part of this test.
+"""
+
+import fcntl
+import json
+import os
+import shutil
+import subprocess
+import tempfile
+from pathlib import Path
+
+import pytest
+from sqlalchemy.orm import Session
+
+from api.database import make_engine
+from models import Category, User
+from tests.conftest import SECRET, make_token, new_database_url
+from tests.live import LiveServer
+
+SDK_DIR = Path(__file__).resolve().parent / "sdk"
+SCRIPT = SDK_DIR / "lifecycle.js"
+NPM_TIMEOUT = 300
+NODE_TIMEOUT = 120
+
+STEPS = [
+    "create course",
+    "get course",
+    "get course (view=edit)",
+    "update course",
+    "patch course",
+    "create sections",
+    "list sections",
+    "get section",
+    "update section",
+    "patch section",
+    "reorder sections",
+    "make manager",
+    "delete section",
+    "delete course",
+]
+# The `Token` run also sends one request through the SDK's own `new ApiClient({accessToken})`.
+EXPECTED = {
+    "bearer": STEPS,
+    "token": [*STEPS[:3], "get course through ApiClient({accessToken})", *STEPS[3:]],
+}
+
+NODE = shutil.which("node")
+NPM = shutil.which("npm")
+pytestmark = pytest.mark.skipif(
+    NODE is None or NPM is None, reason="Node.js and npm are needed on PATH to run the official JavaScript SDK"
+)
+
+
+def _installed() -> bool:
+    """Whether node_modules holds exactly the versions pinned in package.json."""
+    pinned = json.loads((SDK_DIR / "package.json").read_text())["dependencies"]
+    for name, version in pinned.items():
+        manifest = SDK_DIR / "node_modules" / name / "package.json"
+        if not manifest.is_file() or json.loads(manifest.read_text()).get("version") != version:
+            return False
+    return True
+
+
+@pytest.fixture(scope="module")
+def sdk():
+    """The pinned SDK, installed from the lock file when it is not there yet."""
+    with open(Path(tempfile.gettempdir()) / "course-api-sdk-npm.lock", "w") as held:
+        fcntl.flock(held, fcntl.LOCK_EX)  # two test runs must not run `npm ci` in one folder at once
+        if not _installed():
+            try:
+                result = subprocess.run(
+                    [NPM, "ci", "--no-audit", "--no-fund"],
+                    cwd=SDK_DIR,
+                    capture_output=True,
+                    text=True,
+                    timeout=NPM_TIMEOUT,
+                )
+            except subprocess.TimeoutExpired as exc:
+                pytest.fail(f"npm ci did not finish within {NPM_TIMEOUT} s:\n{exc.stdout}\n{exc.stderr}")
+            assert result.returncode == 0, f"npm ci failed ({result.returncode}):\n{result.stdout}\n{result.stderr}"
+            assert _installed(), "npm ci did not install the versions pinned in tests/sdk/package.json"
+    return SDK_DIR
+
+
+@pytest.fixture(scope="module")
+def live(tmp_path_factory):
+    """The service on a fresh database with a creator, a second user and one category."""
+    folder = tmp_path_factory.mktemp("sdk")
+    url = new_database_url("sdk_test", folder)
+    engine = make_engine(url)
+    with Session(engine) as session:
+        creator = User(username="sdk-creator", real_name="")
+        second = User(username="sdk-second", real_name="")
+        category = Category(name="SDK category", slug="sdk-category")
+        session.add_all([creator, second, category])
+        session.commit()
+        ids = {"creator": creator.id, "second": second.id, "category": category.id}
+    engine.dispose()
+    log = folder / "server.log"
+    with LiveServer(url, SECRET, workers=2, log=log) as server:
+        yield {"server": server, "log": log, **ids}
+
+
+def run_lifecycle(sdk_dir: Path, live: dict, scheme: str) -> subprocess.CompletedProcess:
+    env = {
+        **os.environ,
+        "SDK_PORTAL": live["server"].url,  # the script strips /api/v2: the SDK's paths carry it
+        "SDK_SCHEME": scheme,
+        "SDK_CREATOR_TOKEN": make_token(live["creator"], ttl=600),
+        "SDK_SECOND_TOKEN": make_token(live["second"], ttl=600),
+        "SDK_SECOND_USER_ID": str(live["second"]),
+        "SDK_CATEGORY_ID": str(live["category"]),
+    }
+    try:
+        return subprocess.run(
+            [NODE, str(SCRIPT)], cwd=sdk_dir, env=env, capture_output=True, text=True, timeout=NODE_TIMEOUT
+        )
+    except subprocess.TimeoutExpired as exc:
+        pytest.fail(f"the SDK lifecycle ({scheme}) did not finish within {NODE_TIMEOUT} s:\n{exc.stdout}\n{exc.stderr}")
+
+
+@pytest.mark.parametrize("scheme", ["bearer", "token"])
+def test_official_sdk_drives_the_course_lifecycle(sdk, live, scheme):
+    result = run_lifecycle(sdk, live, scheme)
+    server_log = "\n".join(live["log"].read_text(errors="replace").splitlines()[-40:])
+    report = f"stdout:\n{result.stdout}\nstderr:\n{result.stderr}\nserver log (tail):\n{server_log}"
+    assert result.returncode == 0, f"the SDK lifecycle ({scheme}) exited with {result.returncode}\n{report}"
+    passed = [line[3:] for line in result.stdout.splitlines() if line.startswith("ok ")]
+    assert passed == EXPECTED[scheme], report
+    assert f"all steps passed ({scheme})" in result.stdout, report
