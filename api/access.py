@@ -12,13 +12,25 @@ LISTED_PRIVACIES = ("open", "private")
 
 
 def role_of(course: Course, user: User) -> str | None:
-    if course.created_by_id == user.id:
-        return CREATOR
-    return database.session().scalar(
-        select(CourseMembership.role).where(
-            CourseMembership.course_id == course.id, CourseMembership.user_id == user.id
+    return roles_in([course], user)[course.id]
+
+
+def roles_in(courses: list[Course], user: User) -> dict[int, str | None]:
+    """The user's role in each course, in one query whatever the number of courses."""
+    member_of = (
+        dict(
+            database.session()
+            .execute(
+                select(CourseMembership.course_id, CourseMembership.role).where(
+                    CourseMembership.user_id == user.id, CourseMembership.course_id.in_([c.id for c in courses])
+                )
+            )
+            .all()
         )
+        if courses
+        else {}
     )
+    return {c.id: CREATOR if c.created_by_id == user.id else member_of.get(c.id) for c in courses}
 
 
 def can_see(course: Course, role: str | None) -> bool:

@@ -4,9 +4,20 @@ from flask import current_app
 from sqlalchemy import func, select
 
 from api import database, editing
-from api.access import CREATOR, JOINED, MANAGER, editable_course, holds_any_role, role_of, visible_course, visible_to
+from api.access import (
+    CREATOR,
+    JOINED,
+    MANAGER,
+    editable_course,
+    holds_any_role,
+    roles_in,
+    visible_course,
+    visible_to,
+)
 from api.auth import current_user
 from api.errors import Forbidden
+from api.idempotency import idempotent
+from api.preconditions import not_modified, require_match, tagged
 from api.responses import json_response, no_content, page, represent_course
 from api.schemas import CourseLoadSchema
 from models import Course, course_categories
@@ -16,13 +27,14 @@ ORDERINGS = {"id": Course.id, "name": Course.name, "created_at": Course.created_
 DEFAULT_STATUSES = [CREATOR, MANAGER, JOINED]
 
 
+@idempotent
 def create(user, body):
     """Create a course owned by the caller."""
     me = current_user(user)
     if current_app.config["SETTINGS"].courses_only_staff and not me.is_staff:
         raise Forbidden("Only staff members may create courses.")
     course = editing.create_course(_load.load(body), me)
-    return json_response(represent_course(course, CREATOR), 201)
+    return json_response(represent_course(course, CREATOR), 201, tagged(course))
 
 
 def list(user, statuses=None, created_by=None, limit=20, offset=0):  # noqa: A001 - the spec's verb
@@ -55,7 +67,9 @@ def _page_of(me, criteria, order, limit, offset):
     db = database.session()
     count = db.scalar(select(func.count()).select_from(Course).where(*criteria))
     courses = db.scalars(select(Course).where(*criteria).order_by(order, Course.id.desc()).limit(limit).offset(offset))
-    items = [represent_course(course, role_of(course, me)) for course in courses]
+    courses = courses.all()
+    roles = roles_in(courses, me)
+    items = [represent_course(course, roles[course.id]) for course in courses]
     return json_response(page(items, count, limit, offset))
 
 
@@ -66,7 +80,7 @@ def get(user, id, view="user"):  # noqa: A002 - the spec's parameter name
         course, role = editable_course(id, me)
     else:
         course, role = visible_course(id, me)
-    return json_response(represent_course(course, role, view))
+    return not_modified(course) or json_response(represent_course(course, role, view), headers=tagged(course))
 
 
 def update(user, id, body):  # noqa: A002
@@ -77,13 +91,15 @@ def update(user, id, body):  # noqa: A002
 def patch(user, id, body):  # noqa: A002
     """Change exactly the fields sent."""
     course, role = editable_course(id, current_user(user))
-    editing.apply_course_changes(course, _load.load(body))
-    database.session().flush()
-    return json_response(represent_course(course, role))
+    require_match(course)
+    editing.change_course(course, _load.load(body))
+    return json_response(represent_course(course, role), headers=tagged(course))
 
 
 def delete(user, id):  # noqa: A002
     """Soft-delete a course; its name and slug become free."""
     course, _ = editable_course(id, current_user(user))
+    require_match(course)
     course.deleted = True
+    editing.revise(course)
     return no_content()

@@ -17,8 +17,9 @@ def make_engine(url: str) -> Engine:
         event.listen(engine, "begin", _sqlite_begin)
         return engine
     # pre-ping drops connections that died with the server, so the process recovers when it is back.
-    return create_engine(url, pool_pre_ping=True, pool_timeout=WAIT_SECONDS,
-                         connect_args={"connect_timeout": WAIT_SECONDS})
+    return create_engine(
+        url, pool_pre_ping=True, pool_timeout=WAIT_SECONDS, connect_args={"connect_timeout": WAIT_SECONDS}
+    )
 
 
 def _sqlite_connect(dbapi_connection, _record):

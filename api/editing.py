@@ -34,6 +34,31 @@ def create_course(data: dict, creator: User) -> Course:
     return course
 
 
+def revise(*rows: Course | Section) -> None:
+    """Count one more revision of each row.
+
+    The database does the addition (`revision = revision + 1`), so two writers can never store the
+    same number even without a lock. The new value is read back on first access after the flush.
+    """
+    for row in rows:
+        row.revision = type(row).revision + 1
+
+
+def change_course(course: Course, data: dict) -> None:
+    """A PUT or PATCH of a course: every successful one is a new revision, even if nothing differs."""
+    apply_course_changes(course, data)
+    revise(course)
+    database.session().flush()
+
+
+def change_section(course: Course, section: Section, data: dict) -> None:
+    """A PUT or PATCH of a section. The course's `view=edit` shows its sections, so it is revised too."""
+    for name, value in data.items():
+        setattr(section, name, value)
+    revise(section, course)
+    database.session().flush()
+
+
 def apply_course_changes(course: Course, data: dict) -> None:
     """Set the given fields; fields absent from `data` keep their values (PUT and PATCH alike)."""
     _check_unique(course, data)
@@ -94,12 +119,14 @@ def add_section(course: Course, data: dict) -> Section:
     position = max((s.position for s in course.sections), default=-1) + 1
     section = Section(position=position, **({"drip_delay": 0} | data))
     course.sections.append(section)
+    revise(course)
     database.session().flush()
     return section
 
 
 def remove_section(course: Course, section: Section) -> None:
     course.sections.remove(section)
+    revise(course)
     database.session().flush()
 
 
@@ -144,6 +171,8 @@ def change_roles(course: Course, changes: dict[str, list[int]]) -> None:
                 members[user_id].role = role
             else:
                 db.add(CourseMembership(course_id=course.id, user_id=user_id, role=role))
+    # Each caller's `join_status` is part of the course they read, so a role change is a new revision.
+    revise(course)
     if wanted[None]:
         db.execute(
             delete(CourseMembership).where(

@@ -21,7 +21,7 @@ class ApiProblem(Exception):
     """An error answer. `errors` maps a field name (None for the whole request) to (code, message) pairs."""
 
     status = 400
-    code = "invalid"
+    code = "bad_request"
 
     def __init__(
         self,
@@ -67,6 +67,11 @@ class Conflict(ApiProblem):
     code = "unique"
 
 
+class PreconditionFailed(ApiProblem):
+    status = 412
+    code = "precondition_failed"
+
+
 def field_errors(items: list[tuple[str | None, str, str]]) -> list[dict]:
     """Group (field, code, message) triples into the SDK's `errors` list, one entry per field."""
     grouped: dict[str | None, list[dict]] = {}
@@ -106,7 +111,7 @@ def _simple(status: int, detail: str, code: str, headers: dict | None = None):
 
 
 _CODES = {
-    400: "invalid",
+    400: "bad_request",
     401: "not_authenticated",
     403: "permission_denied",
     404: "not_found",
@@ -123,7 +128,7 @@ def handle_api_problem(_request, exc: ApiProblem):
 def handle_connexion_problem(_request, exc: ProblemException):
     """Problems raised by Connexion itself (malformed JSON, missing token, wrong media type...)."""
     detail = exc.detail or exc.title or HTTP_STATUS_CODES.get(exc.status, "Error")
-    return _simple(exc.status, detail, _CODES.get(exc.status, "invalid"), dict(exc.headers or {}))
+    return _simple(exc.status, detail, _CODES.get(exc.status, "bad_request"), dict(exc.headers or {}))
 
 
 class AllowedMethods:
@@ -152,7 +157,7 @@ def make_http_exception_handler(allowed: AllowedMethods):
             detail = "No such resource."
         else:
             detail = exc.detail or HTTP_STATUS_CODES.get(exc.status_code, "Error")
-        return _simple(exc.status_code, detail, _CODES.get(exc.status_code, "invalid"), headers)
+        return _simple(exc.status_code, detail, _CODES.get(exc.status_code, "bad_request"), headers)
 
     return handle_http_exception
 
@@ -188,7 +193,7 @@ def handle_unexpected(_request, exc: Exception):
 def handle_load_error(_request, exc: ValidationError):
     # The spec validates requests first, so this is a safety net, not a second contract.
     items = [
-        (None if name == "_schema" else name, "invalid", str(message))
+        (None if name == "_schema" else name, "unsupported_value", str(message))
         for name, messages in exc.normalized_messages().items()
         for message in messages
     ]

@@ -12,9 +12,9 @@ _minimal = CourseMinimalSchema()
 _detail = CourseDetailSchema()
 
 
-def json_response(body, status: int = 200):
+def json_response(body, status: int = 200, headers: dict | None = None):
     # Operations document JSON and problem+json answers, so Connexion needs the type spelled out.
-    return body, status, JSON
+    return body, status, JSON | (headers or {})
 
 
 def no_content():

@@ -30,6 +30,7 @@ class SectionSchema(Schema):
     dripped_at = fields.AwareDateTime(allow_none=True)
     drip_delay = fields.Integer()
     lessons_order = fields.List(fields.Integer())
+    revision = fields.Integer()
 
 
 class CourseMinimalSchema(Schema):
@@ -61,6 +62,7 @@ class CourseSchema(CourseMinimalSchema):
     enforce_lessons_order = fields.Boolean()
     new_comment_notification_enabled = fields.Boolean()
     sections_order = fields.List(fields.Integer())
+    revision = fields.Integer()
 
 
 class CourseDetailSchema(CourseSchema):

@@ -3,6 +3,8 @@
 from api import editing
 from api.access import editable_course, editable_section
 from api.auth import current_user
+from api.idempotency import idempotent
+from api.preconditions import not_modified, require_match, tagged
 from api.responses import json_response, no_content
 from api.schemas import SectionLoadSchema, SectionSchema
 
@@ -16,17 +18,18 @@ def list(user, id):  # noqa: A001, A002 - the spec's names
     return json_response(_dump.dump(course.sections, many=True))
 
 
+@idempotent
 def create(user, id, body):  # noqa: A002
     """Append a section to a course."""
     course, _ = editable_course(id, current_user(user))
     section = editing.add_section(course, _load.load(body))
-    return json_response(_dump.dump(section), 201)
+    return json_response(_dump.dump(section), 201, tagged(section))
 
 
 def get(user, id, section_id):  # noqa: A002
     """One section of a course."""
     _, section = editable_section(id, section_id, current_user(user))
-    return json_response(_dump.dump(section))
+    return not_modified(section) or json_response(_dump.dump(section), headers=tagged(section))
 
 
 def update(user, id, section_id, body):  # noqa: A002
@@ -36,14 +39,15 @@ def update(user, id, section_id, body):  # noqa: A002
 
 def patch(user, id, section_id, body):  # noqa: A002
     """Change exactly the fields sent."""
-    _, section = editable_section(id, section_id, current_user(user))
-    for name, value in _load.load(body).items():
-        setattr(section, name, value)
-    return json_response(_dump.dump(section))
+    course, section = editable_section(id, section_id, current_user(user))
+    require_match(section)
+    editing.change_section(course, section, _load.load(body))
+    return json_response(_dump.dump(section), headers=tagged(section))
 
 
 def delete(user, id, section_id):  # noqa: A002
     """Delete a section and drop it from the course's order."""
     course, section = editable_section(id, section_id, current_user(user))
+    require_match(section)
     editing.remove_section(course, section)
     return no_content()

@@ -19,7 +19,7 @@ from connexion.validators import (
     ParameterValidator,
 )
 from jsonschema import Draft4Validator, ValidationError
-from starlette.datastructures import MutableHeaders
+from starlette.datastructures import Headers, MutableHeaders
 
 from api.errors import BadRequest, field_errors
 
@@ -147,6 +147,13 @@ class FormBodyValidator(FormDataValidator):
     def _validate(self, body):
         raise_for_errors(self._validator, body)
 
+    async def wrap_receive(self, receive, *, scope):
+        # Connexion takes a body of length 0 for a missing body; as a form it is one without fields.
+        if not int(Headers(scope=scope).get("content-length", 0)):
+            self._validate({})
+            return self._insert_body(receive, body={}, scope=scope)
+        return await super().wrap_receive(receive, scope=scope)
+
     def _insert_body(self, receive, *, body, scope):
         receive, scope = super()._insert_body(receive, body=body, scope=scope)
         MutableHeaders(scope=scope)["content-type"] = "application/json"
@@ -199,7 +206,8 @@ class ParamValidator(ParameterValidator):
                 (name, "unknown_parameter", f"'{_short(name)}' is not a parameter of this operation.")
                 for name in sorted(unknown)
             ]
-        sources = {"query": request.query_params, "path": request.path_params}
+        # Header names compare without regard to case; Starlette's Headers.get does so.
+        sources = {"query": request.query_params, "path": request.path_params, "header": request.headers}
         for location, values in sources.items():
             # Path-level parameters can appear more than once in Connexion's list.
             params = {param["name"]: param for param in self.parameters.get(location, [])}

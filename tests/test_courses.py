@@ -21,7 +21,7 @@ MINIMAL_KEYS = {
     "join_status", "user_completion_rate", "created_at", "created_by", "categories",
 }  # fmt: skip
 COURSE_KEYS = MINIMAL_KEYS | {
-    "description", "enforce_lessons_order", "new_comment_notification_enabled", "sections_order",
+    "description", "enforce_lessons_order", "new_comment_notification_enabled", "sections_order", "revision",
 }  # fmt: skip
 DETAIL_KEYS = COURSE_KEYS | {"sections", "num_sections", "num_lessons"}
 
@@ -50,6 +50,11 @@ def fetch(client, user, course, **params):
     response = client.get(course_url(course), headers=auth(user), params=params)
     assert response.status_code == 200, response.text
     return response.json()
+
+
+def revised(before, changes=None):
+    """What a successful write turns `before` into: the changes, and the next revision."""
+    return before | (changes or {}) | {"revision": before["revision"] + 1}
 
 
 def course_count(db):
@@ -114,6 +119,7 @@ class TestCreateCourse:
                 "deleted": False,
             },
             "categories": [],
+            "revision": 1,
         }
         assert body == expected
         assert fetch(client, alice, body["id"]) == expected
@@ -716,7 +722,7 @@ class TestGetCourse:
 
         assert set(body) == DETAIL_KEYS
         assert body["sections"] == [
-            {"id": s.id, "name": s.name, "dripped_at": None, "drip_delay": 0, "lessons_order": []}
+            {"id": s.id, "name": s.name, "dripped_at": None, "drip_delay": 0, "lessons_order": [], "revision": 1}
             for s in course.sections
         ]
         assert (body["num_sections"], body["num_lessons"]) == (2, 0)
@@ -770,7 +776,7 @@ class TestUpdateCourse:
         )
 
         assert response.status_code == 200, response.text
-        expected = before | {"name": "Renamed", "type": "structured", "privacy": "open", "slug": "renamed"}
+        expected = revised(before, {"name": "Renamed", "type": "structured", "privacy": "open", "slug": "renamed"})
         assert response.json() == expected
         assert fetch(client, alice, course) == expected
 
@@ -798,7 +804,7 @@ class TestUpdateCourse:
         response = self.put(client, alice, course, {"name": before["name"], "type": "scheduled"})
 
         assert response.status_code == 200, response.text
-        assert response.json() == before | {"type": "scheduled"}
+        assert response.json() == revised(before, {"type": "scheduled"})
         assert response.json()["description"] == "Kept"
 
     @pytest.mark.parametrize("view", ["user", "edit"])
@@ -811,8 +817,8 @@ class TestUpdateCourse:
         response = self.put(client, alice, course, sent)
 
         assert response.status_code == 200, response.text
-        assert response.json() == before
-        assert fetch(client, alice, course) == before
+        assert response.json() == revised(before)
+        assert fetch(client, alice, course) == revised(before)
 
     def test_round_trip_of_a_draft_changes_nothing(self, client, make, alice):
         course = make.course(alice, privacy="")
@@ -821,7 +827,7 @@ class TestUpdateCourse:
         response = self.put(client, alice, course, before)
 
         assert response.status_code == 200, response.text
-        assert fetch(client, alice, course) == before
+        assert fetch(client, alice, course) == revised(before)
 
     def test_ignores_read_only_fields(self, client, make, alice, bob):
         course = make.course(alice)
@@ -838,8 +844,8 @@ class TestUpdateCourse:
         response = self.put(client, alice, course, body)
 
         assert response.status_code == 200, response.text
-        assert response.json() == before
-        assert fetch(client, alice, course) == before
+        assert response.json() == revised(before)
+        assert fetch(client, alice, course) == revised(before)
 
     def test_refuses_an_unknown_field(self, client, make, alice):
         course = make.course(alice)
@@ -860,7 +866,7 @@ class TestUpdateCourse:
         response = self.put(client, alice, course, body)
 
         assert response.status_code == 200, response.text
-        assert fetch(client, alice, course) == before | {"sections_order": [third, first, second]}
+        assert fetch(client, alice, course) == revised(before, {"sections_order": [third, first, second]})
 
     def test_name_of_another_course_is_a_conflict(self, client, make, alice):
         make.course(alice, name="Taken")
@@ -935,8 +941,8 @@ class TestPatchCourse:
         response = self.patch(client, alice, course, changes)
 
         assert response.status_code == 200, response.text
-        assert response.json() == before | changes
-        assert fetch(client, alice, course) == before | changes
+        assert response.json() == revised(before, changes)
+        assert fetch(client, alice, course) == revised(before, changes)
 
     def test_null_clears_a_nullable_field(self, client, make, alice):
         course = make.course(alice, meta_title="Something")
@@ -945,7 +951,7 @@ class TestPatchCourse:
         response = self.patch(client, alice, course, {"meta_title": None})
 
         assert response.status_code == 200, response.text
-        assert fetch(client, alice, course) == before | {"meta_title": None}
+        assert fetch(client, alice, course) == revised(before, {"meta_title": None})
 
     def test_empty_object_changes_nothing(self, client, make, alice):
         course = make.course(alice, sections=1, description="Same")
@@ -954,8 +960,8 @@ class TestPatchCourse:
         response = self.patch(client, alice, course, {})
 
         assert response.status_code == 200, response.text
-        assert response.json() == before
-        assert fetch(client, alice, course) == before
+        assert response.json() == revised(before)
+        assert fetch(client, alice, course) == revised(before)
 
     @pytest.mark.parametrize("view", ["user", "edit"])
     def test_round_trip_changes_nothing(self, client, make, alice, view):
@@ -967,8 +973,8 @@ class TestPatchCourse:
         response = self.patch(client, alice, course, sent)
 
         assert response.status_code == 200, response.text
-        assert response.json() == before
-        assert fetch(client, alice, course) == before
+        assert response.json() == revised(before)
+        assert fetch(client, alice, course) == revised(before)
 
     def test_manager_round_trip_changes_nothing(self, client, make, people):
         course = staffed_course(make, people, sections=1)
@@ -996,8 +1002,8 @@ class TestPatchCourse:
         response = self.patch(client, alice, course, junk)
 
         assert response.status_code == 200, response.text
-        assert response.json() == before
-        assert fetch(client, alice, course) == before
+        assert response.json() == revised(before)
+        assert fetch(client, alice, course) == revised(before)
 
     @pytest.mark.parametrize("name", ["colour", "sectionsOrder", "privacy_level"])
     def test_refuses_an_unknown_field_by_name(self, client, make, alice, name):
@@ -1066,7 +1072,7 @@ class TestPatchCourse:
             {"id": beta.id, "name": "Beta", "slug": beta.slug},
             {"id": alpha.id, "name": "Alpha", "slug": alpha.slug},
         ]
-        assert after == {k: v for k, v in before.items() if k != "categories"}
+        assert after == {k: v for k, v in revised(before).items() if k != "categories"}
 
     def test_answer_lists_categories_in_the_same_order_as_a_later_get(self, client, make, alice):
         zoo, art = make.category("Zoology"), make.category("Art")
@@ -1103,8 +1109,8 @@ class TestPatchCourse:
         response = self.patch(client, alice, course, {"sections_order": [c, a, b]})
 
         assert response.status_code == 200, response.text
-        assert response.json() == before | {"sections_order": [c, a, b]}
-        assert fetch(client, alice, course) == before | {"sections_order": [c, a, b]}
+        assert response.json() == revised(before, {"sections_order": [c, a, b]})
+        assert fetch(client, alice, course) == revised(before, {"sections_order": [c, a, b]})
         listed = client.get(course_url(course, "section"), headers=auth(alice)).json()
         assert [s["id"] for s in listed] == [c, a, b]
 
@@ -1187,7 +1193,7 @@ class TestPatchCourse:
         response = client.patch(course_url(course), content=form, headers={**auth(alice), "Content-Type": FORM})
 
         assert response.status_code == 200, response.text
-        expected = before | {
+        expected = revised(before) | {
             "description": "From a form",
             "sections_order": [second, first],
             "categories": [{"id": b.id, "name": "B", "slug": b.slug}],
@@ -1205,7 +1211,7 @@ class TestPatchCourse:
         )
 
         assert response.status_code == 200, response.text
-        assert fetch(client, alice, course) == before | {"hide_member_count": True}
+        assert fetch(client, alice, course) == revised(before, {"hide_member_count": True})
 
     @pytest.mark.parametrize(("privacy", "role", "status"), [
         ("open", "joined", 403), ("open", "stranger", 403), ("private", "stranger", 403),

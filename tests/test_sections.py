@@ -10,7 +10,7 @@ from models import Section
 from tests.conftest import NON_EDITORS, auth, course_url, error_codes, problem, staffed_course
 
 FORM = "application/x-www-form-urlencoded"
-SECTION_KEYS = {"id", "name", "dripped_at", "drip_delay", "lessons_order"}
+SECTION_KEYS = {"id", "name", "dripped_at", "drip_delay", "lessons_order", "revision"}
 
 # Every section operation as (method, needs a section id, body).
 OPERATIONS = [
@@ -41,7 +41,14 @@ def call(client, user, method, url, body=None):
 
 
 def as_dict(section):
-    return {"id": section.id, "name": section.name, "dripped_at": None, "drip_delay": 0, "lessons_order": []}
+    """A section the factory made and nobody changed since."""
+    fields = {"id": section.id, "name": section.name, "dripped_at": None, "drip_delay": 0, "lessons_order": []}
+    return fields | {"revision": 1}
+
+
+def revised(before, changes=None):
+    """What a successful write turns `before` into: the changes, and the next revision."""
+    return before | (changes or {}) | {"revision": before["revision"] + 1}
 
 
 def sections_of(client, user, course):
@@ -101,7 +108,7 @@ class TestCreateSection:
         body = response.json()
         assert set(body) == SECTION_KEYS
         assert body == {"id": body["id"], "name": "Getting started", "dripped_at": None, "drip_delay": 0,
-                        "lessons_order": []}  # fmt: skip
+                        "lessons_order": [], "revision": 1}  # fmt: skip
         assert body["id"] not in existing
         assert order_of(client, alice, course) == existing + [body["id"]]
         assert section_of(client, alice, course, body["id"]) == body
@@ -308,8 +315,8 @@ class TestUpdateSection:
         response = self.put(client, alice, course, section, {"name": "Only the name"})
 
         assert response.status_code == 200, response.text
-        assert response.json() == before | {"name": "Only the name"}
-        assert section_of(client, alice, course, section) == before | {"name": "Only the name"}
+        assert response.json() == revised(before, {"name": "Only the name"})
+        assert section_of(client, alice, course, section) == revised(before, {"name": "Only the name"})
 
     def test_round_trip_changes_nothing(self, client, make, alice):
         course = make.course(alice, sections=2)
@@ -320,8 +327,8 @@ class TestUpdateSection:
         response = self.put(client, alice, course, section, before)
 
         assert response.status_code == 200, response.text
-        assert response.json() == before
-        assert section_of(client, alice, course, section) == before
+        assert response.json() == revised(before)
+        assert section_of(client, alice, course, section) == revised(before)
 
     def test_refuses_an_unknown_field(self, client, make, alice):
         course = make.course(alice, sections=1)
@@ -345,7 +352,7 @@ class TestUpdateSection:
 
         assert response.status_code == 200, response.text
         assert section_of(client, alice, course, section) | {"id": 0} == {
-            "id": 0, "name": "Formed", "dripped_at": None, "drip_delay": 2, "lessons_order": []
+            "id": 0, "name": "Formed", "dripped_at": None, "drip_delay": 2, "lessons_order": [], "revision": 2
         }  # fmt: skip
 
 
@@ -366,8 +373,8 @@ class TestPatchSection:
         response = self.patch(client, alice, course, section, changes)
 
         assert response.status_code == 200, response.text
-        assert response.json() == before | changes
-        assert section_of(client, alice, course, section) == before | changes
+        assert response.json() == revised(before, changes)
+        assert section_of(client, alice, course, section) == revised(before, changes)
         assert section_of(client, alice, course, other) == other_before
 
     def test_empty_object_changes_nothing(self, client, make, alice):
@@ -378,8 +385,8 @@ class TestPatchSection:
         response = self.patch(client, alice, course, section, {})
 
         assert response.status_code == 200, response.text
-        assert response.json() == before
-        assert section_of(client, alice, course, section) == before
+        assert response.json() == revised(before)
+        assert section_of(client, alice, course, section) == revised(before)
 
     @pytest.mark.parametrize(("sent", "instant"), DATES)
     def test_stores_dripped_at_in_utc(self, client, make, alice, db, sent, instant):
@@ -464,7 +471,7 @@ class TestPatchSection:
         )
 
         assert response.status_code == 200, response.text
-        assert section_of(client, alice, course, section) == before
+        assert section_of(client, alice, course, section) == revised(before)
 
     def test_refuses_an_unknown_field(self, client, make, alice):
         course = make.course(alice, sections=1)
@@ -488,7 +495,7 @@ class TestPatchSection:
         )
 
         assert response.status_code == 200, response.text
-        assert section_of(client, alice, course, section) == before | {"drip_delay": 5}
+        assert section_of(client, alice, course, section) == revised(before, {"drip_delay": 5})
 
 
 class TestDeleteSection:

@@ -1,0 +1,75 @@
+"""Entity tags and the conditional headers that use them (RFC 9110, section 13).
+
+A tag is built from a row's kind, id and revision, so it changes exactly when the revision does.
+Write handlers call `require_match` after `editable_course`/`editable_section` has locked the course
+row: the comparison and the write then happen in one transaction that no other writer of the course
+can enter, and two clients holding the same tag cannot both succeed.
+"""
+
+import re
+
+from flask import Response, request
+
+from api.errors import PreconditionFailed
+from models import Course, Section
+
+MISMATCH = (
+    "If-Match does not name the current tag of the resource: it changed since you read it, or the tag is "
+    "weak or not quoted. Read it again (its ETag header holds the current tag) and reapply your change."
+)
+# One member of a list of entity tags (RFC 9110, section 8.8.3), with the empty members lists may hold.
+_MEMBER = re.compile(r'(?:[ \t]*,)*[ \t]*(W/)?"([\x21\x23-\x7e\x80-\xff]*)"[ \t]*(,|\Z)')
+
+
+def etag(row: Course | Section) -> str:
+    kind = "c" if isinstance(row, Course) else "s"
+    return f'"{kind}{row.id}-r{row.revision}"'
+
+
+def tagged(row: Course | Section) -> dict:
+    """The headers that carry the row's current tag."""
+    return {"ETag": etag(row)}
+
+
+def require_match(row: Course | Section) -> None:
+    """Refuse the write (412) when If-Match is sent and names neither `*` nor the row's current tag."""
+    if _matches("If-Match", etag(row), weak=False) is False:
+        raise PreconditionFailed(MISMATCH)
+
+
+def not_modified(row: Course | Section) -> Response | None:
+    """A 304 answer when If-None-Match names `*` or the row's current tag; None otherwise."""
+    if not _matches("If-None-Match", etag(row), weak=True):
+        return None
+    # A ready response: Connexion cannot pick a content type for a body-less answer of an operation
+    # that documents two, and a 304 has none to declare.
+    response = Response(status=304, headers=tagged(row))
+    del response.headers["Content-Type"]
+    return response
+
+
+def _matches(header: str, current: str, *, weak: bool) -> bool | None:
+    """Whether the header is `*` or lists `current`; None when the request does not send it.
+
+    If-Match compares strongly (a weak tag never matches); If-None-Match compares weakly, so
+    W/"x" and "x" are the same there. A header may also come as several lines, read as one list.
+    An empty value counts as no header, as most servers and caches treat it.
+    """
+    text = ", ".join(request.headers.getlist(header)).strip(" \t,")
+    if not text:
+        return None
+    if text == "*":
+        return True
+    return any(f'"{opaque}"' == current and (weak or not is_weak) for is_weak, opaque in _tags(text))
+
+
+def _tags(text: str) -> list[tuple[str, str]]:
+    """(weak marker, opaque tag) of each member; a value that is not a well-formed list names no tag."""
+    tags, position = [], 0
+    while text[position:].strip(" \t,"):
+        member = _MEMBER.match(text, position)
+        if member is None:
+            return []
+        tags.append(member.group(1, 2))
+        position = member.end()
+    return tags
