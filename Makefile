@@ -6,7 +6,7 @@ HOST ?= 127.0.0.1
 PORT ?= 8080
 export HOST PORT
 
-.PHONY: run test lint install install-test clean
+.PHONY: run test lint contract install install-test clean
 
 $(BIN)/course-api: setup.cfg pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -34,6 +34,7 @@ run: install
 # server binaries exist. REQUIRE_POSTGRES=1 (CI sets it) turns their absence into a failure.
 test: install-test
 	$(BIN)/ruff check api models tests migrations
+	rm -rf build/contract
 	$(BIN)/python -m pytest --cov --cov-report= $(PYTEST_ARGS)
 	@if $(BIN)/python -c 'import sys, tests.postgres as p; sys.exit(p.find_pg_bin() is None)'; then \
 		echo "--- the same suite on PostgreSQL ---"; \
@@ -44,6 +45,14 @@ test: install-test
 		echo "--- PostgreSQL server binaries not found: the PostgreSQL pass is skipped ---"; \
 	fi
 	$(BIN)/coverage report
+	@echo "--- Schemathesis CLI runs against the live server ---"; cat build/contract/runs.log
+
+# The same contract test against any deployment: make contract URL=https://host TOKEN=<access token>
+contract: install-test
+	@test -n "$(URL)" -a -n "$(TOKEN)" || { echo "usage: make contract URL=https://host TOKEN=<jwt>" >&2; exit 2; }
+	SCHEMATHESIS_HOOKS=tests.contract_checks CONTRACT_TOKEN="$(TOKEN)" $(BIN)/schemathesis run \
+		"$(URL)/api/v2/openapi.json" --checks all --exclude-checks positive_data_acceptance \
+		--report junit,json --report-dir build/contract/$$(date +%Y%m%dT%H%M%S)
 
 lint: install-test
 	$(BIN)/ruff check api models tests migrations

@@ -187,8 +187,8 @@ def _types(schema: dict) -> set[str]:
 
 def _coerce(value: str, schema: dict) -> t.Any:
     types = _types(schema)
-    # A form has no null: the word `null` stands for it, and so does an empty value where "" is no valid string.
-    if schema.get("nullable") and (value == "null" or (value == "" and ("string" not in types or "format" in schema))):
+    # A form has no null: the word `null` stands for it (the spec says so); an empty value stays "".
+    if schema.get("nullable") and value == "null":
         return None
     if "integer" in types and value.lstrip("-").isdigit():
         return int(value)

@@ -5,20 +5,19 @@ app whose database is emptied before each operation's test and before each state
 """
 
 import itertools
-import json
 import tempfile
 from pathlib import Path
 
 import hypothesis
 import pytest
 import schemathesis
-from schemathesis.core.failures import Failure
 from sqlalchemy import insert
 
 from api.app import create_app
 from api.config import Settings
 from models import User
 from tests.conftest import SECRET, empty_database, make_token, new_database_url
+from tests.contract_checks import BearerToken
 
 CONTRACT_USER_ID = 1
 app = create_app(
@@ -30,19 +29,9 @@ app = create_app(
 )
 
 
-class ContractToken:
-    """The contract user's token, given as auth rather than as a configured header.
-
-    Schemathesis merges configured headers into the generated headers of operations that declare
-    header parameters (Idempotency-Key, If-Match...), and its ignored_auth check then takes the
-    token for a generated, probably invalid one and fails every 2xx. As auth, it stays explicit.
-    """
-
-    def get(self, case, context):
-        return make_token(CONTRACT_USER_ID, ttl=86400)
-
-    def set(self, case, data, context):
-        case.headers = {**(case.headers or {}), "Authorization": f"Bearer {data}"}
+class ContractToken(BearerToken):
+    def __init__(self):
+        super().__init__(lambda: make_token(CONTRACT_USER_ID, ttl=86400))
 
 
 def load_schema():
@@ -57,30 +46,7 @@ schema = load_schema()
 stateful_schema = load_schema()
 stateful_schema.config.generation.update(modes=["positive"])
 
-# 400s that answer rules beyond the schema; any other 400 for schema-valid data is a contract bug.
-# `unsupported_value`: a date-time the schema allows that leaves years 1-9999 once converted to UTC.
-BUSINESS_RULE_CODES = {"does_not_exist", "duplicate", "invalid", "creator", "unsupported_value"}
 SETTINGS = hypothesis.settings(max_examples=100, deadline=None, suppress_health_check=list(hypothesis.HealthCheck))
-
-
-class RejectedValidData(Failure):
-    pass
-
-
-@schemathesis.check
-def positive_data_accepted(ctx, response, case):
-    """Schema-valid requests are accepted, or refused for a documented business rule."""
-    meta = case.meta
-    if meta is None or not meta.generation.mode.is_positive or response.status_code != 400:
-        return None
-    codes = {m["code"] for e in json.loads(response.content)["errors"] for m in e["messages"]}
-    if not codes <= BUSINESS_RULE_CODES:
-        raise RejectedValidData(
-            operation=case.operation.label,
-            title="Schema-valid data rejected",
-            message=f"Valid data got 400 with codes {sorted(codes)}: {response.text[:500]}",
-        )
-    return None
 
 
 def reset_database():

@@ -1,0 +1,65 @@
+"""Schemathesis hooks shared by the in-process contract test and the CLI run against a live server.
+
+Load them in the CLI with `SCHEMATHESIS_HOOKS=tests.contract_checks`.
+"""
+
+import json
+import os
+
+import schemathesis
+from schemathesis.core.failures import Failure
+
+# 400s that answer rules beyond the schema; any other 400 for schema-valid data is a contract bug.
+# `unsupported_value`: a date-time the schema allows that leaves years 1-9999 once converted to UTC.
+BUSINESS_RULE_CODES = {"does_not_exist", "duplicate", "invalid", "creator", "unsupported_value"}
+
+
+class RejectedValidData(Failure):
+    pass
+
+
+@schemathesis.check
+def positive_data_accepted(ctx, response, case):
+    """Schema-valid requests are accepted, or refused for a documented business rule.
+
+    It replaces Schemathesis' positive_data_acceptance (disabled in schemathesis.toml), which
+    counts every 400 as a rejection of valid data.
+    """
+    meta = case.meta
+    if meta is None or not meta.generation.mode.is_positive or response.status_code != 400:
+        return None
+    codes = {m["code"] for e in json.loads(response.content)["errors"] for m in e["messages"]}
+    if not codes <= BUSINESS_RULE_CODES:
+        raise RejectedValidData(
+            operation=case.operation.label,
+            title="Schema-valid data rejected",
+            message=f"Valid data got 400 with codes {sorted(codes)}: {response.text[:500]}",
+        )
+    return None
+
+
+class BearerToken:
+    """A token given as auth rather than as a configured header.
+
+    Schemathesis merges configured headers into the generated headers of operations that declare
+    header parameters (Idempotency-Key, If-Match...), and its ignored_auth check then takes the
+    token for a generated, probably invalid one and fails every 2xx. As auth, it stays explicit.
+    """
+
+    def __init__(self, token_source):
+        self.token_source = token_source
+
+    def get(self, case, context):
+        return self.token_source()
+
+    def set(self, case, data, context):
+        case.headers = {**(case.headers or {}), "Authorization": f"Bearer {data}"}
+
+
+if os.environ.get("CONTRACT_TOKEN"):
+    # The CLI run: authenticate every request with the token the caller gives.
+    class _EnvironmentToken(BearerToken):
+        def __init__(self):
+            super().__init__(lambda: os.environ["CONTRACT_TOKEN"])
+
+    schemathesis.auth()(_EnvironmentToken)
