@@ -1,0 +1,547 @@
+"""Hostile input on the write operations: every refusal is an exact 4xx problem document that changes nothing.
+
+Each class feeds one kind of bad input to the seed writes (PATCH/PUT course, POST/PUT/PATCH section) of
+a course made by the factory, and checks three things: the exact status, an `application/problem+json`
+body, and that every row of every table is exactly as it was before the request. No answer may be a 5xx.
+"""
+
+import base64
+import json
+import time
+import uuid
+
+import pytest
+
+from models import Base, CourseMembership
+from tests.conftest import COURSES, course_url, error_codes, make_token, problem
+
+JSON = "application/json"
+
+# The five seed writes: id -> (method, target, base body). The target says which URL the write goes to;
+# the base body is the smallest valid body, to which each test adds its bad part.
+OPERATIONS = {
+    "patch-course": ("PATCH", "course", {}),
+    "put-course": ("PUT", "course", {"name": "Renamed", "type": "self-paced"}),
+    "post-section": ("POST", "sections", {"name": "New section"}),
+    "put-section": ("PUT", "section", {"name": "Renamed section"}),
+    "patch-section": ("PATCH", "section", {}),
+}
+COURSE_OPS = ["patch-course", "put-course"]
+SECTION_OPS = ["post-section", "put-section", "patch-section"]
+ALL_OPS = list(OPERATIONS)
+
+
+def snapshot(db):
+    """Every row of every table, ordered by primary key, read fresh from the database."""
+    db.commit()  # end any open transaction so that the reads below see what the app committed
+    db.expire_all()
+    return {
+        table.name: db.execute(table.select().order_by(*table.primary_key.columns)).all()
+        for table in Base.metadata.sorted_tables
+    }
+
+
+def refused(response, status, db, before):
+    """Assert no 5xx, the exact status with a problem body, and an unchanged database; return the body."""
+    assert response.status_code < 500, response.text
+    body = problem(response, status)
+    assert snapshot(db) == before, f"the refused request changed the database: {response.status_code} {response.text}"
+    return body
+
+
+class Target:
+    """A course of alice's with two sections, another course with one section, and alice's headers."""
+
+    def __init__(self, make, alice):
+        self.course = make.course(alice, sections=2)
+        self.other = make.course(alice, sections=1)
+        self.course_id = self.course.id
+        self.section_ids = [s.id for s in sorted(self.course.sections, key=lambda s: s.position)]
+        self.foreign_section_id = self.other.sections[0].id
+        self.alice_id = alice.id
+
+    def headers(self, **extra):
+        return {"Authorization": f"Bearer {make_token(self.alice_id)}", **extra}
+
+    def url(self, target, course_id=None, section_id=None):
+        course_id = self.course_id if course_id is None else course_id
+        section_id = self.section_ids[0] if section_id is None else section_id
+        return {
+            "course": course_url(course_id),
+            "sections": course_url(course_id, "section"),
+            "section": course_url(course_id, "section", section_id),
+        }[target]
+
+
+@pytest.fixture
+def target(make, alice):
+    return Target(make, alice)
+
+
+def send_raw(client, target, op, content, content_type=JSON, **url_args):
+    method, where, _ = OPERATIONS[op]
+    return client.request(
+        method, target.url(where, **url_args), content=content, headers=target.headers(**{"Content-Type": content_type})
+    )
+
+
+def send_json(client, target, op, extra, **url_args):
+    method, where, base = OPERATIONS[op]
+    return client.request(method, target.url(where, **url_args), json={**base, **extra}, headers=target.headers())
+
+
+def raw_body(op, members):
+    """The base body of an operation with `members` (raw JSON text, e.g. `"name": NaN`) in place of `name`."""
+    base = {key: value for key, value in OPERATIONS[op][2].items() if key != "name"}
+    inner = json.dumps(base)[1:-1]
+    return ("{" + ", ".join(part for part in (inner, members) if part) + "}").encode()
+
+
+class TestInvalidUtf8:
+    @pytest.mark.parametrize(
+        "content",
+        [b'{"name": "\xff"}', b'{"name": "\xc3\x28"}', b'{"name": "\xed\xa0\x80"}', b"\xfe\xff"],
+        ids=["ff", "bad-continuation", "encoded-surrogate", "bom-utf16"],
+    )
+    @pytest.mark.parametrize("op", ALL_OPS)
+    def test_is_refused(self, client, db, target, op, content):
+        before = snapshot(db)
+
+        refused(send_raw(client, target, op, content), 400, db, before)
+
+
+class TestLoneSurrogate:
+    @pytest.mark.parametrize("escape", ["\\ud800", "\\udfff", "x\\ud83d", "\\ude00x"])
+    @pytest.mark.parametrize("op", ALL_OPS)
+    def test_is_refused(self, client, db, target, op, escape):
+        before = snapshot(db)
+        content = raw_body(op, f'"name": "{escape}"')
+
+        refused(send_raw(client, target, op, content), 400, db, before)
+
+
+class TestNulCharacter:
+    @pytest.mark.parametrize("name", ["\u0000", "a\u0000b", "Name\u0000"], ids=["alone", "inside", "trailing"])
+    @pytest.mark.parametrize("op", ALL_OPS)
+    def test_in_name_is_refused(self, client, db, target, op, name):
+        before = snapshot(db)
+
+        body = refused(send_json(client, target, op, {"name": name}), 400, db, before)
+
+        assert "name" in error_codes(body)
+
+    @pytest.mark.parametrize("op", COURSE_OPS)
+    def test_in_description_is_refused(self, client, db, target, op):
+        before = snapshot(db)
+
+        body = refused(send_json(client, target, op, {"description": "a\u0000b"}), 400, db, before)
+
+        assert "description" in error_codes(body)
+
+
+class TestDeepNesting:
+    @pytest.mark.parametrize(
+        "content",
+        [b"[" * 100_000, b"[" * 100_000 + b"]" * 100_000, b'{"name": ' + b"[" * 100_000, b'{"a":' * 100_000],
+        ids=["open-arrays", "closed-arrays", "under-name", "open-objects"],
+    )
+    @pytest.mark.parametrize("op", ALL_OPS)
+    def test_is_refused(self, client, db, target, op, content):
+        before = snapshot(db)
+
+        refused(send_raw(client, target, op, content), 400, db, before)
+
+
+class TestNonFiniteNumbers:
+    # A field where a number is otherwise welcome: a section id in sections_order, or drip_delay.
+    FIELD = {op: ("sections_order", "[{}]") for op in COURSE_OPS} | {op: ("drip_delay", "{}") for op in SECTION_OPS}
+
+    @pytest.mark.parametrize("literal", ["NaN", "Infinity", "-Infinity"])
+    @pytest.mark.parametrize("op", ALL_OPS)
+    def test_is_refused(self, client, db, target, op, literal):
+        before = snapshot(db)
+        field, template = self.FIELD[op]
+        content = raw_body(op, f'"name": "Fine", "{field}": ' + template.format(literal))
+
+        refused(send_raw(client, target, op, content), 400, db, before)
+
+
+class TestDuplicateKeys:
+    @pytest.mark.parametrize("op", ALL_OPS)
+    def test_is_refused(self, client, db, target, op):
+        before = snapshot(db)
+        content = raw_body(op, '"name": "First", "name": "Second"')
+
+        refused(send_raw(client, target, op, content), 400, db, before)
+
+    @pytest.mark.parametrize("op", ALL_OPS)
+    def test_same_value_twice_is_refused_too(self, client, db, target, op):
+        before = snapshot(db)
+        content = raw_body(op, '"name": "Same", "name": "Same"')
+
+        refused(send_raw(client, target, op, content), 400, db, before)
+
+
+class TestTruncatedJson:
+    @pytest.mark.parametrize(
+        "content",
+        [b"{", b'{"name"', b'{"name": ', b'{"name": "Cut', b'{"name": "Cut"', b'{"name": "Cut",', b"[", b'"'],
+        ids=["brace", "key", "colon", "string", "no-close", "comma", "bracket", "quote"],
+    )
+    @pytest.mark.parametrize("op", ALL_OPS)
+    def test_is_refused(self, client, db, target, op, content):
+        before = snapshot(db)
+
+        refused(send_raw(client, target, op, content), 400, db, before)
+
+
+class TestUnsupportedMediaType:
+    @pytest.mark.parametrize(
+        "content_type",
+        [
+            "text/plain",
+            "text/plain; charset=utf-8",
+            "multipart/form-data",
+            "multipart/form-data; boundary=xyz",
+            "application/xml",
+        ],
+    )
+    @pytest.mark.parametrize("op", ALL_OPS)
+    def test_is_refused(self, client, db, target, op, content_type):
+        before = snapshot(db)
+        content = raw_body(op, '"name": "Sneaky"')
+
+        body = refused(send_raw(client, target, op, content, content_type=content_type), 415, db, before)
+
+        assert error_codes(body) == {None: ["unsupported_media_type"]}
+
+    @pytest.mark.parametrize("op", ALL_OPS)
+    def test_real_multipart_body_is_refused(self, client, db, target, op):
+        before = snapshot(db)
+        content = b'--xyz\r\nContent-Disposition: form-data; name="name"\r\n\r\nSneaky\r\n--xyz--\r\n'
+
+        refused(
+            send_raw(client, target, op, content, content_type="multipart/form-data; boundary=xyz"), 415, db, before
+        )
+
+
+class TestPathIds:
+    @pytest.mark.parametrize("bad", [0, -1, 2**63, 2**64])
+    @pytest.mark.parametrize("op", ALL_OPS)
+    def test_course_id_out_of_range_is_a_bad_request(self, client, db, target, op, bad):
+        before = snapshot(db)
+
+        body = refused(send_json(client, target, op, {"name": "Renamed"}, course_id=bad), 400, db, before)
+
+        assert list(error_codes(body)) == ["id"]
+
+    @pytest.mark.parametrize("bad", [0, -1, 2**63, 2**64])
+    @pytest.mark.parametrize("op", ["put-section", "patch-section"])
+    def test_section_id_out_of_range_is_a_bad_request(self, client, db, target, op, bad):
+        before = snapshot(db)
+
+        body = refused(send_json(client, target, op, {"name": "Renamed"}, section_id=bad), 400, db, before)
+
+        assert list(error_codes(body)) == ["section_id"]
+
+    @pytest.mark.parametrize("op", ALL_OPS)
+    def test_non_numeric_course_id_matches_no_route(self, client, db, target, op):
+        before = snapshot(db)
+
+        refused(send_json(client, target, op, {"name": "Renamed"}, course_id="abc"), 404, db, before)
+
+    @pytest.mark.parametrize("op", ["put-section", "patch-section"])
+    def test_non_numeric_section_id_matches_no_route(self, client, db, target, op):
+        before = snapshot(db)
+
+        refused(send_json(client, target, op, {"name": "Renamed"}, section_id="abc"), 404, db, before)
+
+
+class TestDripDelay:
+    @pytest.mark.parametrize("value", [2**31 - 1, 2**31, 2**32, 2**63, 2**64, 10**30, 3651])
+    @pytest.mark.parametrize("op", SECTION_OPS)
+    def test_too_large_is_refused(self, client, db, target, op, value):
+        before = snapshot(db)
+
+        body = refused(send_json(client, target, op, {"drip_delay": value}), 400, db, before)
+
+        assert list(error_codes(body)) == ["drip_delay"]
+
+    @pytest.mark.parametrize("value", [-1, -(2**31), -(2**63), -(2**64)])
+    @pytest.mark.parametrize("op", SECTION_OPS)
+    def test_negative_is_refused(self, client, db, target, op, value):
+        before = snapshot(db)
+
+        body = refused(send_json(client, target, op, {"drip_delay": value}), 400, db, before)
+
+        assert list(error_codes(body)) == ["drip_delay"]
+
+    @pytest.mark.parametrize("value", [1.5, 1e300, "7", True])
+    @pytest.mark.parametrize("op", SECTION_OPS)
+    def test_non_integer_is_refused(self, client, db, target, op, value):
+        before = snapshot(db)
+
+        body = refused(send_json(client, target, op, {"drip_delay": value}), 400, db, before)
+
+        assert list(error_codes(body)) == ["drip_delay"]
+
+
+class TestDrippedAt:
+    @pytest.mark.parametrize(
+        "value",
+        ["2024-13-45T00:00:00Z", "tomorrow", "2024-02-30T00:00:00Z", "2024-01-01", "2024-01-01T25:00:00Z", ""],
+    )
+    @pytest.mark.parametrize("op", SECTION_OPS)
+    def test_invalid_date_time_is_refused(self, client, db, target, op, value):
+        before = snapshot(db)
+
+        body = refused(send_json(client, target, op, {"dripped_at": value}), 400, db, before)
+
+        assert list(error_codes(body)) == ["dripped_at"]
+
+
+class TestUnknownEnumValues:
+    @pytest.mark.parametrize(
+        ("field", "value"),
+        [
+            ("type", "video"),
+            ("type", "SELF-PACED"),
+            ("type", ""),
+            ("privacy", "public"),
+            ("privacy", "OPEN"),
+            ("privacy", " open"),
+            ("privacy", "draft"),
+        ],
+    )
+    @pytest.mark.parametrize("op", COURSE_OPS)
+    def test_is_refused(self, client, db, target, op, field, value):
+        before = snapshot(db)
+
+        body = refused(send_json(client, target, op, {field: value}), 400, db, before)
+
+        assert list(error_codes(body)) == [field]
+
+
+class TestNullForNonNullable:
+    CASES = [(op, "name") for op in ALL_OPS]
+    CASES += [(op, field) for op in COURSE_OPS for field in ("type", "enforce_lessons_order", "privacy", "description")]
+    CASES += [(op, "drip_delay") for op in SECTION_OPS]
+
+    @pytest.mark.parametrize(("op", "field"), CASES)
+    def test_is_refused(self, client, db, target, op, field):
+        before = snapshot(db)
+
+        body = refused(send_json(client, target, op, {field: None}), 400, db, before)
+
+        assert list(error_codes(body)) == [field]
+
+
+class TestWrongTypes:
+    CASES = [(op, "name", value) for op in ALL_OPS for value in (5, True, [], {"x": 1})]
+    CASES += [
+        (op, field, value)
+        for op in COURSE_OPS
+        for field, value in (
+            ("categories", "1"),
+            ("categories", 1),
+            ("categories", ["x"]),
+            ("sections_order", {}),
+            ("sections_order", "1,2"),
+            ("sections_order", ["1"]),
+            ("enforce_lessons_order", "true"),
+            ("enforce_lessons_order", 1),
+        )
+    ]
+
+    @pytest.mark.parametrize(("op", "field", "value"), CASES)
+    def test_is_refused(self, client, db, target, op, field, value):
+        before = snapshot(db)
+
+        body = refused(send_json(client, target, op, {field: value}), 400, db, before)
+
+        assert {name.split(".")[0] for name in error_codes(body)} == {field}
+
+    @pytest.mark.parametrize("content", [b"[]", b'"name"', b"5", b"null", b"true"])
+    @pytest.mark.parametrize("op", ALL_OPS)
+    def test_body_that_is_not_an_object_is_refused(self, client, db, target, op, content):
+        before = snapshot(db)
+
+        refused(send_raw(client, target, op, content), 400, db, before)
+
+
+class TestMaxLength:
+    CASES = [(op, "name", 256) for op in ALL_OPS]
+    CASES += [(op, "description", 10_001) for op in COURSE_OPS]
+    CASES += [(op, "slug", 256) for op in COURSE_OPS]
+    CASES += [(op, "meta_title", 256) for op in COURSE_OPS]
+
+    @pytest.mark.parametrize(("op", "field", "length"), CASES)
+    def test_is_refused(self, client, db, target, op, field, length):
+        before = snapshot(db)
+
+        body = refused(send_json(client, target, op, {field: "a" * length}), 400, db, before)
+
+        assert error_codes(body) == {field: ["maxLength"]}
+
+    @pytest.mark.parametrize("op", ALL_OPS)
+    def test_counts_characters_not_bytes_and_still_refuses(self, client, db, target, op):
+        before = snapshot(db)
+
+        body = refused(send_json(client, target, op, {"name": "é" * 256}), 400, db, before)
+
+        assert error_codes(body) == {"name": ["maxLength"]}
+
+
+class TestUnknownFields:
+    @pytest.mark.parametrize(
+        "fields",
+        [["nmae"], ["Name"], ["is_admin", "owner"], ["created_by_id"], ["__proto__"]],
+        ids=["typo", "case", "two", "column", "proto"],
+    )
+    @pytest.mark.parametrize("op", ALL_OPS)
+    def test_is_refused_naming_them(self, client, db, target, op, fields):
+        before = snapshot(db)
+
+        body = refused(send_json(client, target, op, dict.fromkeys(fields, "x")), 400, db, before)
+
+        assert error_codes(body) == {name: ["unknown_field"] for name in fields}
+
+
+class TestSearchLimit:
+    @pytest.mark.parametrize("limit", [10**9, 101, 0, -1, 2**63, "abc"])
+    def test_is_refused(self, client, db, target, limit):
+        before = snapshot(db)
+
+        response = client.get(f"{COURSES}search/", params={"limit": limit}, headers=target.headers())
+
+        body = refused(response, 400, db, before)
+        assert list(error_codes(body)) == ["limit"]
+
+
+class TestSectionsOrder:
+    @staticmethod
+    def orders(target):
+        first, second = target.section_ids
+        return {
+            "missing": [first],
+            "empty": [],
+            "duplicate": [first, first, second],
+            "duplicate-only": [first, first],
+            "foreign": [first, second, target.foreign_section_id],
+            "swapped-for-foreign": [first, target.foreign_section_id],
+            "nonexistent": [first, second, 999_999],
+        }
+
+    @pytest.mark.parametrize(
+        "case", ["missing", "empty", "duplicate", "duplicate-only", "foreign", "swapped-for-foreign", "nonexistent"]
+    )
+    @pytest.mark.parametrize("op", COURSE_OPS)
+    def test_is_refused(self, client, db, target, op, case):
+        before = snapshot(db)
+
+        body = refused(send_json(client, target, op, {"sections_order": self.orders(target)[case]}), 400, db, before)
+
+        assert list(error_codes(body)) == ["sections_order"]
+
+
+class TestEmptyPatch:
+    def test_course_gets_a_new_revision_and_nothing_else(self, client, db, target):
+        before = snapshot(db)
+
+        response = client.patch(course_url(target.course_id), json={}, headers=target.headers())
+
+        assert response.status_code == 200, response.text
+        assert response.headers["content-type"] == JSON
+        after = snapshot(db)
+        assert after.keys() == before.keys()
+        for name, rows in before.items():
+            if name != "courses":
+                assert after[name] == rows, f"{name} changed"
+        columns = Base.metadata.tables["courses"].columns.keys()
+        old = {row.id: row._asdict() for row in before["courses"]}
+        new = {row.id: row._asdict() for row in after["courses"]}
+        assert old.keys() == new.keys()
+        for course_id, row in old.items():
+            changed = {c for c in columns if row[c] != new[course_id][c]}
+            if course_id == target.course_id:
+                assert changed == {"revision"}
+                assert new[course_id]["revision"] == row["revision"] + 1
+                assert response.json()["revision"] == new[course_id]["revision"]
+            else:
+                assert changed == set()
+
+
+# JWT failures on PATCH section: id -> a callable (target, make) returning the Authorization header or None.
+def _token(**kwargs):
+    return lambda target, make: f"Bearer {make_token(target.alice_id, **kwargs)}"
+
+
+def _deleted_manager(target, make):
+    user = make.user(deleted=True)
+    make.db.add(CourseMembership(course_id=target.course_id, user_id=user.id, role="manager"))
+    make.db.commit()
+    return f"Bearer {make_token(user.id)}"
+
+
+def _alg_none(target, make):
+    def b64(data):
+        return base64.urlsafe_b64encode(json.dumps(data).encode()).rstrip(b"=").decode()
+
+    now = int(time.time())
+    claims = {
+        "user_id": target.alice_id,
+        "token_type": "access",
+        "jti": uuid.uuid4().hex,
+        "iat": now,
+        "exp": now + 3600,
+    }
+    return f"Bearer {b64({'alg': 'none', 'typ': 'JWT'})}.{b64(claims)}."
+
+
+JWT_FAILURES = {
+    "no-header": lambda target, make: None,
+    "bearer-alone": lambda target, make: "Bearer",
+    "bearer-space": lambda target, make: "Bearer ",
+    "basic": lambda target, make: "Basic x",
+    "alg-none": _alg_none,
+    "hs512": _token(algorithm="HS512"),
+    "wrong-key": _token(secret="another-secret-that-is-long-enough-for-hs256"),
+    "expired": _token(ttl=-1),
+    "no-exp": _token(drop=("exp",)),
+    "future-iat": lambda target, make: f"Bearer {make_token(target.alice_id, iat=int(time.time()) + 3600, ttl=7200)}",
+    "refresh": _token(token_type="refresh"),
+    "string-user-id": lambda target, make: f"Bearer {make_token(str(target.alice_id))}",
+    "deleted-user": _deleted_manager,
+    "unknown-user": lambda target, make: f"Bearer {make_token(target.alice_id + 1000)}",
+}
+
+
+class TestJwtFailures:
+    @pytest.mark.parametrize("failure", JWT_FAILURES.values(), ids=JWT_FAILURES)
+    def test_patch_section_is_unauthorized(self, client, db, make, target, failure):
+        header = failure(target, make)
+        before = snapshot(db)
+        headers = {"Authorization": header} if header is not None else {}
+
+        response = client.patch(
+            course_url(target.course_id, "section", target.section_ids[0]),
+            json={"name": "Hijacked", "drip_delay": 3},
+            headers=headers,
+        )
+
+        body = refused(response, 401, db, before)
+        assert response.headers["WWW-Authenticate"].startswith("Bearer")
+        assert error_codes(body) == {None: ["not_authenticated"]}
+
+
+class TestSnapshotSeesWrites:
+    """Control: a valid write through each operation does show up in the snapshot, so "unchanged" means something."""
+
+    @pytest.mark.parametrize("op", ALL_OPS)
+    def test_a_valid_write_changes_the_snapshot(self, client, db, target, op):
+        before = snapshot(db)
+
+        response = send_json(client, target, op, {"name": "Accepted"})
+
+        assert response.status_code in (200, 201), response.text
+        assert snapshot(db) != before
