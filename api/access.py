@@ -88,15 +88,24 @@ def visible_course(course_id: int, user: User) -> tuple[Course, str | None]:
 def editable_course(course_id: int, user: User) -> tuple[Course, str]:
     """A course the caller may change: 404 if they cannot see it, 403 if they only see it."""
     course, role = visible_course(course_id, user)
-    if role not in EDITORS:
-        raise Forbidden("Only the creator and the managers of the course may do this.")
+    _require_editor(role)
     return course, role
 
 
 def editable_section(course_id: int, section_id: int, user: User) -> tuple[Course, Section]:
-    """A section of an editable course; a section of any other course does not exist here."""
-    course, _ = editable_course(course_id, user)
+    """A section of an editable course.
+
+    A section of any other course does not exist here, for everyone: that 404 comes before the 403
+    that a caller who may see the course but not edit it gets for the course's own sections.
+    """
+    course, role = visible_course(course_id, user)
     section = database.session().get(Section, section_id)
     if section is None or section.course_id != course.id:
         raise NotFound("No such section in this course.")
+    _require_editor(role)
     return course, section
+
+
+def _require_editor(role: str | None) -> None:
+    if role not in EDITORS:
+        raise Forbidden("Only the creator and the managers of the course may do this.")

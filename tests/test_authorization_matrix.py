@@ -1,0 +1,330 @@
+"""Who may do what: every role against every operation of the spec, on every kind of target and privacy.
+
+The expected status of each cell comes from `expected()` below, a direct transcription of the rules in
+openapi/v2.yaml (its top description and each operation's description), written without the API's code:
+
+* Anonymous callers (no token) get 401 everywhere except `GET /health/`.
+* Visibility: a draft (privacy "") exists only for its creator and managers, a `secret` course only
+  for its members (creator, managers, joined); `open` and `private` courses are visible to every
+  authenticated user. Invisible answers 404, visible but not allowed answers 403.
+* Only the creator and the managers may change a course, its sections or its roles, list or get
+  its sections, or read `view=edit`.
+* A section is only found under its own course: under any other course's path it answers 404.
+* Staff have no extra rights over courses; they alone may create categories (others get 403).
+
+Every cell builds its own small world (the database is emptied per test) and asserts the exact status.
+A second check counts the cells where the rules say "not allowed" but the API answered 2xx; the module
+prints a summary line and fails if that count is not zero. The listings additionally must return
+exactly the courses the caller may see.
+"""
+
+import uuid
+
+import pytest
+
+from api.app import load_spec
+from tests.conftest import API, COURSES, auth, course_url
+
+# --- The people and the targets ------------------------------------------------------------------
+
+ANONYMOUS, UNRELATED, JOINED, OTHER_MANAGER, MANAGER, CREATOR, STAFF = (
+    "anonymous",
+    "unrelated",
+    "joined",
+    "other_manager",
+    "manager",
+    "creator",
+    "staff",
+)
+ROLES = [ANONYMOUS, UNRELATED, JOINED, OTHER_MANAGER, MANAGER, CREATOR, STAFF]
+PRIVACIES = ["open", "private", "secret", ""]
+PRIVACY_IDS = {"open": "open", "private": "private", "secret": "secret", "": "draft"}
+
+OWN, FOREIGN, FOREIGN_SECTION = "own", "foreign", "foreign_section"
+
+# Each caller's relation to each course of the world built by `World` (absent: no relation).
+# `own` is the course the caller's role refers to; `sibling` (same creator, same members, and managed by
+# `other_manager` too) lends the section used under the own course's path; `foreign` belongs to a
+# different creator and none of the callers holds a role in it.
+RELATIONS = {
+    "own": {CREATOR: "creator", MANAGER: "manager", JOINED: "joined"},
+    "sibling": {CREATOR: "creator", MANAGER: "manager", OTHER_MANAGER: "manager", JOINED: "joined"},
+    "foreign": {},
+}
+
+
+# --- The operations ------------------------------------------------------------------------------
+
+# name: (method, path kind, status on success)
+COURSE_OPERATIONS = {
+    "get_course": ("GET", "course", 200),
+    "get_course_edit": ("GET", "course", 200),  # view=edit
+    "put_course": ("PUT", "course", 200),
+    "patch_course": ("PATCH", "course", 200),
+    "delete_course": ("DELETE", "course", 204),
+    "list_sections": ("GET", "sections", 200),
+    "create_section": ("POST", "sections", 201),
+    "change_roles": ("POST", "roles", 204),
+    "get_section": ("GET", "section", 200),
+    "put_section": ("PUT", "section", 200),
+    "patch_section": ("PATCH", "section", 200),
+    "delete_section": ("DELETE", "section", 204),
+}
+GLOBAL_OPERATIONS = {
+    "create_course": ("POST", f"{COURSES}", 201),
+    "list_courses": ("GET", f"{COURSES}", 200),
+    "search_courses": ("GET", f"{COURSES}search/", 200),
+    "list_categories": ("GET", f"{API}/category/", 200),
+    "create_category": ("POST", f"{API}/category/", 201),
+    "health": ("GET", f"{API}/health/", 200),
+}
+SPEC_OPERATIONS = 17  # view=edit is a variant of GET /course/{id}/, not an operation of its own
+
+
+def targets_of(operation):
+    """A section id from another course only makes sense for the operations that take a section id."""
+    if COURSE_OPERATIONS[operation][1] == "section":
+        return [OWN, FOREIGN, FOREIGN_SECTION]
+    return [OWN, FOREIGN]
+
+
+# --- The rules -----------------------------------------------------------------------------------
+
+
+def relation_of(role, course):
+    return RELATIONS[course].get(role)
+
+
+def can_see(privacy, relation):
+    if privacy in ("open", "private"):
+        return True
+    if privacy == "secret":
+        return relation in ("creator", "manager", "joined")
+    return relation in ("creator", "manager")  # draft
+
+
+def expected(operation, role, target=None, privacy=None):
+    """The status the rules give for one cell."""
+    if operation == "health":
+        return 200
+    if role == ANONYMOUS:
+        return 401
+    if operation in GLOBAL_OPERATIONS:
+        if operation == "create_category":
+            return 201 if role == STAFF else 403
+        return GLOBAL_OPERATIONS[operation][2]
+    relation = relation_of(role, "foreign" if target == FOREIGN else "own")
+    if not can_see(privacy, relation):
+        return 404
+    if target == FOREIGN_SECTION:
+        return 404  # a section of another course does not exist here, for anyone
+    if operation == "get_course":
+        return 200
+    if relation not in ("creator", "manager"):
+        return 403
+    return COURSE_OPERATIONS[operation][2]
+
+
+def allowed(status):
+    return 200 <= status < 300
+
+
+# --- The world of one cell -----------------------------------------------------------------------
+
+
+class World:
+    def __init__(self, make, privacies):
+        self.users = {
+            CREATOR: make.user(username="creator"),
+            MANAGER: make.user(username="manager"),
+            JOINED: make.user(username="joined"),
+            UNRELATED: make.user(username="unrelated"),
+            OTHER_MANAGER: make.user(username="other_manager"),
+            STAFF: make.user(username="staff", is_staff=True),
+        }
+        self.outsider = make.user(username="outsider")
+        self.newcomer = make.user(username="newcomer")
+        u = self.users
+        self.courses = {}  # (kind, privacy) -> course
+        for privacy in privacies:
+            self.courses["own", privacy] = make.course(
+                u[CREATOR], privacy=privacy, sections=2, managers=[u[MANAGER]], joined=[u[JOINED]]
+            )
+            self.courses["sibling", privacy] = make.course(
+                u[CREATOR], privacy=privacy, sections=1, managers=[u[MANAGER], u[OTHER_MANAGER]], joined=[u[JOINED]]
+            )
+            self.courses["foreign", privacy] = make.course(
+                self.outsider, privacy=privacy, sections=1, managers=[make.user()], joined=[make.user()]
+            )
+
+    def headers(self, role):
+        return {} if role == ANONYMOUS else auth(self.users[role])
+
+
+def unique(prefix):
+    return f"{prefix} {uuid.uuid4().hex[:12]}"
+
+
+def course_request(world, operation, target, privacy):
+    """(method, url, params, body) for an operation on a course of the world."""
+    method, kind, _ = COURSE_OPERATIONS[operation]
+    course = world.courses["foreign" if target == FOREIGN else "own", privacy]
+    section = {
+        OWN: lambda: course.sections[0],
+        FOREIGN: lambda: course.sections[0],
+        FOREIGN_SECTION: lambda: world.courses["sibling", privacy].sections[0],
+    }[target]
+    url = {
+        "course": lambda: course_url(course),
+        "sections": lambda: course_url(course, "section"),
+        "roles": lambda: course_url(course, "role"),
+        "section": lambda: course_url(course, "section", section()),
+    }[kind]()
+    params = {"view": "edit"} if operation == "get_course_edit" else None
+    body = {
+        "put_course": lambda: {"name": unique("Put"), "type": "structured"},
+        "patch_course": lambda: {"name": unique("Patch")},
+        "create_section": lambda: {"name": unique("New section")},
+        "change_roles": lambda: {"joined": [world.newcomer.id]},
+        "put_section": lambda: {"name": unique("Put section")},
+        "patch_section": lambda: {"name": unique("Patch section")},
+    }.get(operation, lambda: None)()
+    return method, url, params, body
+
+
+# --- Bookkeeping for the summary line ------------------------------------------------------------
+
+STATS = {"cells": 0, "mismatches": 0, "unauthorized_2xx": 0}
+
+
+@pytest.fixture(scope="module", autouse=True)
+def summary(request):
+    yield STATS
+    line = (
+        f"authorization matrix: {STATS['cells']} cells checked, {STATS['mismatches']} status mismatches, "
+        f"unauthorized 2xx = {STATS['unauthorized_2xx']}"
+    )
+    capture = request.config.pluginmanager.get_plugin("capturemanager")
+    with capture.global_and_fixture_disabled():
+        print(f"\n{line}")
+    assert STATS["unauthorized_2xx"] == 0, line
+
+
+def check(response, want, describe):
+    """Count the cell, then assert that nothing forbidden succeeded and that the status is exact."""
+    STATS["cells"] += 1
+    got = response.status_code
+    if got != want:
+        STATS["mismatches"] += 1
+    if allowed(got) and not allowed(want):
+        STATS["unauthorized_2xx"] += 1
+        pytest.fail(f"UNAUTHORIZED 2xx: {describe}: expected {want}, got {got}: {response.text}")
+    assert got == want, f"{describe}: expected {want}, got {got}: {response.text}"
+
+
+# --- The matrix ----------------------------------------------------------------------------------
+
+COURSE_CELLS = [
+    pytest.param(operation, role, target, privacy, id=f"{operation}-{role}-{target}-{PRIVACY_IDS[privacy]}")
+    for operation in COURSE_OPERATIONS
+    for role in ROLES
+    for target in targets_of(operation)
+    for privacy in PRIVACIES
+]
+
+
+@pytest.mark.parametrize(("operation", "role", "target", "privacy"), COURSE_CELLS)
+def test_course_operation(client, make, operation, role, target, privacy):
+    world = World(make, [privacy])
+    method, url, params, body = course_request(world, operation, target, privacy)
+    want = expected(operation, role, target, privacy)
+
+    kwargs = {"json": body} if body is not None else {}
+    response = client.request(method, url, params=params, headers=world.headers(role), **kwargs)
+
+    describe = f"{role} {method} {url}{'?view=edit' if params else ''} ({PRIVACY_IDS[privacy]}, {target})"
+    check(response, want, describe)
+    if operation == "get_course" and want == 200:
+        # `private` courses show their minimal form to non-members, everything else the full course.
+        relation = relation_of(role, "foreign" if target == FOREIGN else "own")
+        minimal = privacy == "private" and relation is None
+        data = response.json()
+        assert ("description" not in data) == minimal, describe
+        assert data["join_status"] == relation, describe
+
+
+GLOBAL_CELLS = [
+    pytest.param(operation, role, id=f"{operation}-{role}")
+    for operation in GLOBAL_OPERATIONS
+    if operation not in ("list_courses", "search_courses")
+    for role in ROLES
+]
+
+
+@pytest.mark.parametrize(("operation", "role"), GLOBAL_CELLS)
+def test_global_operation(client, make, operation, role):
+    world = World(make, ["open"])
+    method, url, _ = GLOBAL_OPERATIONS[operation]
+    body = {
+        "create_course": lambda: {"name": unique("Created"), "type": "self-paced"},
+        "create_category": lambda: {"name": unique("Category")},
+    }.get(operation, lambda: None)()
+
+    kwargs = {"json": body} if body is not None else {}
+    response = client.request(method, url, headers=world.headers(role), **kwargs)
+
+    check(response, expected(operation, role), f"{role} {method} {url}")
+
+
+LISTING_CELLS = [
+    pytest.param(operation, role, id=f"{operation}-{role}")
+    for operation in ("list_courses", "search_courses")
+    for role in ROLES
+]
+
+
+@pytest.mark.parametrize(("operation", "role"), LISTING_CELLS)
+def test_listing_shows_exactly_the_visible_courses(client, make, operation, role):
+    """Courses of all four privacies, own and foreign, in one world: nothing invisible may leak."""
+    world = World(make, PRIVACIES)
+    method, url, _ = GLOBAL_OPERATIONS[operation]
+
+    response = client.request(method, url, params={"limit": 100}, headers=world.headers(role))
+
+    check(response, expected(operation, role), f"{role} {method} {url}")
+    if role == ANONYMOUS:
+        return
+    want = {}
+    for (kind, privacy), course in world.courses.items():
+        relation = relation_of(role, kind)
+        if not can_see(privacy, relation):
+            continue
+        if operation == "list_courses" and relation is None:
+            continue  # "my courses": only those in which the caller holds a role
+        want[course.id] = (privacy, relation)
+    page = response.json()
+    got = {item["id"]: item for item in page["results"]}
+    names = {course.id: f"{kind}/{PRIVACY_IDS[privacy]}" for (kind, privacy), course in world.courses.items()}
+    leaked = sorted(names[i] for i in set(got) - set(want))
+    missing = sorted(names[i] for i in set(want) - set(got))
+    assert not leaked and not missing, f"{role} {url}: leaked {leaked}, missing {missing}"
+    assert page["count"] == len(want)
+    for course_id, (privacy, relation) in want.items():
+        item = got[course_id]
+        assert item["join_status"] == relation, names[course_id]
+        assert ("description" not in item) == (privacy == "private" and relation is None), names[course_id]
+
+
+def test_the_matrix_covers_every_operation_of_the_spec():
+    methods = {"get", "put", "post", "patch", "delete"}
+    operations = {(m.upper(), p) for p, item in load_spec()["paths"].items() for m in item if m in methods}
+    assert len(operations) == SPEC_OPERATIONS
+    covered = {(method, path.removeprefix(API)) for method, path, _ in GLOBAL_OPERATIONS.values()}
+    kinds = {
+        "course": "/course/{id}/",
+        "sections": "/course/{id}/section/",
+        "roles": "/course/{id}/role/",
+        "section": "/course/{id}/section/{section_id}/",
+    }
+    covered |= {(method, kinds[kind]) for method, kind, _ in COURSE_OPERATIONS.values()}
+    assert covered == operations
