@@ -12,7 +12,7 @@ from connexion.options import SwaggerUIOptions
 
 from api import database, errors
 from api.config import Settings
-from api.middleware import GuardBodies
+from api.middleware import GuardBodies, GuardPaths
 from api.validation import validator_map
 
 SPEC_PATH = Path(__file__).resolve().parent.parent / "openapi" / "v2.yaml"
@@ -27,6 +27,7 @@ def create_app(settings: Settings | None = None) -> connexion.FlaskApp:
     settings = settings or Settings()
     spec = load_spec()
     app = connexion.FlaskApp(__name__, specification_dir=str(SPEC_PATH.parent), jsonifier=Jsonifier(flask.json))
+    app.add_middleware(GuardPaths, position=MiddlewarePosition.BEFORE_SWAGGER)
     app.add_middleware(GuardBodies, position=MiddlewarePosition.BEFORE_SWAGGER)
     app.add_api(
         spec,

@@ -18,6 +18,27 @@ class PayloadTooLarge(ApiProblem):
     code = "too_large"
 
 
+class NoSuchPath(ApiProblem):
+    status = 404
+    code = "not_found"
+
+
+class GuardPaths:
+    """A path with control characters names nothing here: 404 before routing sees it.
+
+    Starlette would otherwise match `/course/\n/` without its slash against `/course/` (a regex `$`
+    also matches before a final newline) and answer with a redirect to a path that does not exist.
+    """
+
+    def __init__(self, app):
+        self.app = app
+
+    async def __call__(self, scope, receive, send):
+        if scope["type"] == "http" and any(ord(c) < 0x20 or ord(c) == 0x7F for c in scope["path"]):
+            raise NoSuchPath("No such resource.")
+        await self.app(scope, receive, send)
+
+
 class GuardBodies:
     """Refuse bodies we would have to guess about or that are too big, before anything reads them.
 

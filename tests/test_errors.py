@@ -130,3 +130,11 @@ class TestProblemDocuments:
                 assert set(message) == {"code", "message"}
                 assert isinstance(message["code"], str) and message["code"]
                 assert isinstance(message["message"], str) and message["message"]
+
+
+@pytest.mark.parametrize("path", ["/course/%0A/", "/course/1/section/%0A/", "/course/1%0D/", "/course/%7F/"])
+def test_paths_with_control_characters_name_nothing(client, alice, path):
+    """Not even a redirect: Starlette would send `/course/\\n/` to `/course/\\n`, which does not exist."""
+    response = client.get(f"{API}{path}", headers=auth(alice), follow_redirects=False)
+
+    assert problem(response, 404)["errors"] == [{"messages": [{"code": "not_found", "message": "No such resource."}]}]
