@@ -8,11 +8,14 @@ from sqlalchemy.orm import Session, sessionmaker
 WRITE_METHODS = {"POST", "PUT", "PATCH", "DELETE"}
 # How long a request waits for the database before it answers 503 instead of hanging.
 WAIT_SECONDS = 5
+# SQLite writers queue for the one write lock; under a burst the queue can take longer than a
+# connection attempt should, and waiting beats answering 503.
+SQLITE_LOCK_WAIT_SECONDS = 30
 
 
 def make_engine(url: str) -> Engine:
     if url.startswith("sqlite"):
-        engine = create_engine(url, connect_args={"check_same_thread": False, "timeout": WAIT_SECONDS})
+        engine = create_engine(url, connect_args={"check_same_thread": False, "timeout": SQLITE_LOCK_WAIT_SECONDS})
         event.listen(engine, "connect", _sqlite_connect)
         event.listen(engine, "begin", _sqlite_begin)
         return engine
@@ -28,7 +31,7 @@ def _sqlite_connect(dbapi_connection, _record):
     dbapi_connection.isolation_level = None
     cursor = dbapi_connection.cursor()
     cursor.execute("PRAGMA foreign_keys=ON")  # off by default, per connection
-    cursor.execute(f"PRAGMA busy_timeout={WAIT_SECONDS * 1000}")
+    cursor.execute(f"PRAGMA busy_timeout={SQLITE_LOCK_WAIT_SECONDS * 1000}")
     # WAL lets readers go on while one writer writes; NORMAL is durable across process crashes.
     cursor.execute("PRAGMA journal_mode=WAL")
     cursor.execute("PRAGMA synchronous=NORMAL")

@@ -1,5 +1,6 @@
 """The service the production way (`course-api serve`, uvicorn, several workers) on a loopback port."""
 
+import contextlib
 import os
 import socket
 import subprocess
@@ -8,6 +9,10 @@ import time
 from pathlib import Path
 
 import httpx
+from sqlalchemy import insert
+
+from api.database import make_engine
+from models import User
 
 SERVE = [sys.executable, "-m", "api.cli", "serve"]
 
@@ -57,3 +62,22 @@ class LiveServer:
             except subprocess.TimeoutExpired:
                 self.process.kill()
                 self.process.wait()
+
+
+@contextlib.contextmanager
+def live_service(name: str, folder: Path, users: list[dict], workers: int = 2):
+    """A fresh migrated database of the backend under test with these users, served live.
+
+    Yields the server and an engine on its database, for checks behind the API's back.
+    """
+    from tests.conftest import SECRET, new_database_url
+
+    url = new_database_url(name, folder)
+    engine = make_engine(url)
+    with engine.begin() as connection:
+        connection.execute(insert(User), [{"real_name": ""} | user for user in users])
+    try:
+        with LiveServer(url, SECRET, workers=workers, log=folder / "server.log") as server:
+            yield server, engine
+    finally:
+        engine.dispose()

@@ -13,12 +13,9 @@ import sys
 from pathlib import Path
 
 import pytest
-from sqlalchemy import insert
 
-from api.database import make_engine
-from models import User
-from tests.conftest import BACKEND, SECRET, make_token, new_database_url
-from tests.live import LiveServer
+from tests.conftest import BACKEND, make_token
+from tests.live import live_service
 
 ROOT = Path(__file__).resolve().parent.parent
 SCHEMATHESIS = Path(sys.executable).parent / "schemathesis"
@@ -27,13 +24,8 @@ FIXED_SEED = 20261126
 
 @pytest.fixture(scope="module")
 def server(tmp_path_factory):
-    folder = tmp_path_factory.mktemp("contract-cli")
-    url = new_database_url("contract_cli", folder)
-    engine = make_engine(url)
-    with engine.begin() as connection:
-        connection.execute(insert(User).values(username="contract", real_name="", is_staff=True))
-    engine.dispose()
-    with LiveServer(url, SECRET, workers=2, log=folder / "server.log") as live:
+    users = [{"username": "contract", "is_staff": True}]
+    with live_service("contract_cli", tmp_path_factory.mktemp("contract-cli"), users) as (live, _engine):
         yield live
 
 

@@ -16,8 +16,8 @@ from api.cli import upgrade
 from api.config import Settings
 from api.database import make_engine
 from models import Course, Section, User
-from tests.conftest import BACKEND, SECRET, make_token, new_database_url
-from tests.live import LiveServer
+from tests.conftest import BACKEND, SECRET, make_token
+from tests.live import LiveServer, live_service
 from tests.postgres import TemporaryPostgres, find_pg_bin
 
 MANAGERS = 20
@@ -30,14 +30,9 @@ def bearer(user_id: int) -> dict:
 
 @pytest.fixture(scope="module")
 def live(tmp_path_factory):
-    folder = tmp_path_factory.mktemp("live")
-    url = new_database_url("live_test", folder)
-    engine = make_engine(url)
-    with engine.begin() as connection:
-        connection.execute(insert(User), [{"username": f"user{n}", "real_name": ""} for n in range(MANAGERS + 1)])
-    with LiveServer(url, SECRET, workers=2, log=folder / "server.log") as server:
-        yield server, engine
-    engine.dispose()
+    users = [{"username": f"user{n}"} for n in range(MANAGERS + 1)]
+    with live_service("live_test", tmp_path_factory.mktemp("live"), users) as service:
+        yield service
 
 
 def new_course(server, name: str, managers=()) -> int:
