@@ -74,6 +74,43 @@ def test_parallel_duplicate_creates_make_exactly_one_course(live):
     assert rows == 1
 
 
+def test_conditional_patches_by_20_managers_lose_no_update(live):
+    server, _engine = live
+    course_id = new_course(server, "Contended course", managers=range(2, 2 + MANAGERS))
+    section = httpx.post(
+        f"{server.url}/course/{course_id}/section/", json={"name": "Hot"}, headers=bearer(1), timeout=TIMEOUT
+    ).json()
+    url = f"{server.url}/course/{course_id}/section/{section['id']}/"
+    won, lost, unexpected = [], [], []
+
+    def manager(user_id: int):
+        with httpx.Client(headers=bearer(user_id), timeout=TIMEOUT) as http:
+            for attempt in range(10):
+                tag = http.get(url).headers["ETag"]
+                name = f"by {user_id}, attempt {attempt}"
+                response = http.patch(url, json={"name": name}, headers={"If-Match": tag})
+                if response.status_code == 200:
+                    won.append((response.json()["revision"], name, response.headers["ETag"]))
+                elif response.status_code == 412:
+                    lost.append(tag)
+                else:
+                    unexpected.append((response.status_code, response.text))
+
+    with concurrent.futures.ThreadPoolExecutor(MANAGERS) as pool:
+        list(pool.map(manager, range(2, 2 + MANAGERS)))
+
+    print(f"conditional PATCHes: {len(won)} succeeded, {len(lost)} refused with 412")
+    assert unexpected == []
+    assert len(won) + len(lost) == MANAGERS * 10
+    revisions = [revision for revision, _, _ in won]
+    assert len(set(revisions)) == len(revisions), "two writers got the same revision"
+    final = httpx.get(url, headers=bearer(1), timeout=TIMEOUT)
+    # Each success started from the revision before it, so none overwrote an update it had not seen.
+    assert final.json()["revision"] == 1 + len(won)
+    assert final.json()["name"] == max(won)[1]
+    assert final.headers["ETag"] == max(won)[2]
+
+
 def test_sections_order_matches_the_sections_under_concurrent_edits(live):
     server, engine = live
     course_id = new_course(server, "Busy course", managers=range(2, 12))
