@@ -1,5 +1,7 @@
 """Turning models into JSON answers."""
 
+from urllib.parse import urlencode
+
 from flask import request
 from werkzeug.datastructures import MultiDict
 
@@ -43,14 +45,8 @@ def page(items: list, count: int, limit: int, offset: int) -> dict:
             return None
         args = MultiDict(request.args)
         args["limit"], args["offset"] = str(limit), str(new_offset)
-        return f"{request.base_url}?{_encode(args)}"
+        return f"{request.base_url}?{urlencode(list(args.items(multi=True)))}"
 
     following = offset + limit if offset + limit < count else None
     preceding = max(offset - limit, 0) if offset > 0 else None
     return {"count": count, "next": link(following), "previous": link(preceding), "results": items}
-
-
-def _encode(args: MultiDict) -> str:
-    from urllib.parse import urlencode
-
-    return urlencode(list(args.items(multi=True)))
