@@ -62,6 +62,16 @@ class NotFound(ApiProblem):
     code = "not_found"
 
 
+class PayloadTooLarge(ApiProblem):
+    status = 413
+    code = "too_large"
+
+
+class UnsupportedMediaType(ApiProblem):
+    status = 415
+    code = "unsupported_media_type"
+
+
 class Conflict(ApiProblem):
     status = 409
     code = "unique"

@@ -3,24 +3,9 @@
 from starlette.datastructures import Headers
 
 from api.config import settings_of
-from api.errors import ApiProblem
+from api.errors import NotFound, PayloadTooLarge, UnsupportedMediaType
 
 BODY_METHODS = {"POST", "PUT", "PATCH"}
-
-
-class UnsupportedMediaType(ApiProblem):
-    status = 415
-    code = "unsupported_media_type"
-
-
-class PayloadTooLarge(ApiProblem):
-    status = 413
-    code = "too_large"
-
-
-class NoSuchPath(ApiProblem):
-    status = 404
-    code = "not_found"
 
 
 class GuardPaths:
@@ -35,7 +20,7 @@ class GuardPaths:
 
     async def __call__(self, scope, receive, send):
         if scope["type"] == "http" and any(ord(c) < 0x20 or ord(c) == 0x7F for c in scope["path"]):
-            raise NoSuchPath("No such resource.")
+            raise NotFound("No such resource.")
         await self.app(scope, receive, send)
 
 
