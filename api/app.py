@@ -13,10 +13,11 @@ from connexion.options import SwaggerUIOptions
 from api import database, errors
 from api.config import Settings
 from api.middleware import GuardBodies, GuardPaths
+from api.storage import LocalStorage
+from api.urls import BASE_PATH
 from api.validation import validator_map
 
 SPEC_PATH = Path(__file__).resolve().parent.parent / "openapi" / "v2.yaml"
-BASE_PATH = "/api/v2"
 
 
 def load_spec() -> dict:
@@ -44,6 +45,7 @@ def create_app(settings: Settings | None = None) -> connexion.FlaskApp:
     engine = database.make_engine(settings.database_url)
     flask_app.extensions["course_api.engine"] = engine
     flask_app.extensions["course_api.sessionmaker"] = database.make_sessionmaker(engine)
+    flask_app.extensions["course_api.media"] = LocalStorage(settings.media_root)
     flask_app.after_request(database.finish_request)
     flask_app.teardown_request(database.discard_session)
 

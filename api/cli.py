@@ -70,7 +70,18 @@ def add_category(settings: Settings, name: str) -> dict:
 def serve(settings: Settings, host: str, port: int, workers: int) -> None:
     import uvicorn
 
-    uvicorn.run("api.app:asgi", factory=True, host=host, port=port, workers=workers, access_log=False, log_level="info")
+    # uvicorn would believe X-Forwarded-* from any local client; only TRUST_PROXY may make it (api/urls.py).
+    uvicorn.run(
+        "api.app:asgi",
+        factory=True,
+        host=host,
+        port=port,
+        workers=workers,
+        access_log=False,
+        log_level="info",
+        proxy_headers=settings.trust_proxy,
+        forwarded_allow_ips="*" if settings.trust_proxy else None,
+    )
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -33,6 +33,14 @@ class Settings:
     courses_only_staff: bool = field(default_factory=lambda: _flag("COURSES_ONLY_STAFF"))
     validate_responses: bool = field(default_factory=lambda: _flag("VALIDATE_RESPONSES"))
     max_body_bytes: int = field(default_factory=lambda: int(os.environ.get("MAX_BODY_BYTES", str(1024 * 1024))))
+    # Course pictures: where their renditions are kept, and how big an upload may be.
+    media_root: Path = field(default_factory=lambda: Path(os.environ.get("MEDIA_ROOT", str(INSTANCE_DIR / "media"))))
+    # Where clients fetch media from when a CDN or web server serves MEDIA_ROOT; by default this API does.
+    media_url: str = field(default_factory=lambda: os.environ.get("MEDIA_URL", "").rstrip("/"))
+    max_image_bytes: int = field(default_factory=lambda: int(os.environ.get("MAX_IMAGE_BYTES", str(10 * 1024 * 1024))))
+    max_image_pixels: int = field(default_factory=lambda: int(os.environ.get("MAX_IMAGE_PIXELS", str(50_000_000))))
+    # Only behind a proxy that sets them may X-Forwarded-Proto/-Host decide the URLs we hand out.
+    trust_proxy: bool = field(default_factory=lambda: _flag("TRUST_PROXY"))
     host: str = field(default_factory=lambda: os.environ.get("HOST", "127.0.0.1"))
     port: int = field(default_factory=lambda: int(os.environ.get("PORT", "8080")))
 

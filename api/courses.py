@@ -30,10 +30,13 @@ DEFAULT_STATUSES = [CREATOR, MANAGER, JOINED]
 @idempotent
 def create(user, body):
     """Create a course owned by the caller."""
+    # Loading decodes a picture, which can take a while: do it before the first query takes the
+    # write lock (SQLite's is for the whole database).
+    data = _load.load(body)
     me = current_user(user)
     if current_app.config["SETTINGS"].courses_only_staff and not me.is_staff:
         raise Forbidden("Only staff members may create courses.")
-    course = editing.create_course(_load.load(body), me)
+    course = editing.create_course(data, me)
     return json_response(represent_course(course, CREATOR), 201, tagged(course))
 
 
@@ -90,9 +93,10 @@ def update(user, id, body):  # noqa: A002
 
 def patch(user, id, body):  # noqa: A002
     """Change exactly the fields sent."""
+    data = _load.load(body)  # before the course is locked, as in `create`
     course, role = editable_course(id, current_user(user))
     require_match(course)
-    editing.change_course(course, _load.load(body))
+    editing.change_course(course, data)
     return json_response(represent_course(course, role), headers=tagged(course))
 
 
@@ -100,6 +104,5 @@ def delete(user, id):  # noqa: A002
     """Soft-delete a course; its name and slug become free."""
     course, _ = editable_course(id, current_user(user))
     require_match(course)
-    course.deleted = True
-    editing.revise(course)
+    editing.delete_course(course)
     return no_content()

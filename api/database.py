@@ -1,9 +1,15 @@
 """The engine, and the one session each request works in."""
 
+import logging
+from collections.abc import Iterator
+from contextlib import contextmanager
+
 from flask import current_app, g, request
 from sqlalchemy import create_engine, event
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session, sessionmaker
+
+log = logging.getLogger(__name__)
 
 WRITE_METHODS = {"POST", "PUT", "PATCH", "DELETE"}
 # How long a request waits for the database before it answers 503 instead of hanging.
@@ -62,6 +68,18 @@ def session() -> Session:
     return g.db_session
 
 
+@contextmanager
+def own_transaction() -> Iterator[Session]:
+    """A session apart from the request's, for a short write that is committed on its own.
+
+    Like the request's session of a writing request it asks for a write transaction from the start
+    (on SQLite BEGIN IMMEDIATE, which waits for the lock instead of failing halfway through).
+    """
+    with current_app.extensions["course_api.sessionmaker"]() as db:
+        db.connection(execution_options={"write": True})
+        yield db
+
+
 def finish_request(response):
     """Commit what a successful request did; a failed one changes nothing."""
     db = g.pop("db_session", None)
@@ -76,8 +94,19 @@ def finish_request(response):
     return response
 
 
+def after_transaction(callback) -> None:
+    """Run `callback` once the request's transaction has ended, whether it committed or not."""
+    g.setdefault("after_transaction", []).append(callback)
+
+
 def discard_session(_exc=None):
     db = g.pop("db_session", None)
     if db is not None:
         db.rollback()
         db.close()
+    for callback in g.pop("after_transaction", []):
+        try:
+            callback()
+        except Exception:
+            # Clean-up work: the answer stands, and the next run of the same clean-up catches up.
+            log.exception("after-transaction work failed")

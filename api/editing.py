@@ -5,11 +5,14 @@ from sqlalchemy import delete, select
 
 from api import database
 from api.access import CREATOR, JOINED, MANAGER
+from api.course_images import set_picture
 from api.errors import BadRequest, Conflict, field_errors
 from models import Category, Course, CourseMembership, Section, User
 from models.base import name_key
 
 MAX_SECTIONS = 1000
+# Loaded into an `api.images.Picture`, or None to remove the picture.
+PICTURE = "image_original"
 SLUG_MAX = 255
 
 
@@ -28,9 +31,13 @@ def create_course(data: dict, creator: User) -> Course:
     course = Course(created_by=creator, name=data["name"], type=data["type"], description="", sections=[])
     if "slug" not in data:
         data["slug"] = unique_slug(database.session(), Course, data["name"], "course", Course.deleted.is_(False))
+    picture = data.pop(PICTURE, None)
     apply_course_changes(course, data)
     database.session().add(course)
     database.session().flush()
+    if picture is not None:
+        # The files are named after the course id, which the flush has just given it.
+        set_picture(course, picture)
     return course
 
 
@@ -46,9 +53,18 @@ def revise(*rows: Course | Section) -> None:
 
 def change_course(course: Course, data: dict) -> None:
     """A PUT or PATCH of a course: every successful one is a new revision, even if nothing differs."""
+    if PICTURE in data:
+        set_picture(course, data.pop(PICTURE))
     apply_course_changes(course, data)
     revise(course)
     database.session().flush()
+
+
+def delete_course(course: Course) -> None:
+    """A soft delete: the name and slug become free, and the picture's files go."""
+    course.deleted = True
+    set_picture(course, None)
+    revise(course)
 
 
 def change_section(course: Course, section: Section, data: dict) -> None:

@@ -25,8 +25,6 @@ import functools
 import hashlib
 import json
 import logging
-from collections.abc import Iterator
-from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -35,7 +33,6 @@ from connexion.jsonifier import Jsonifier
 from marshmallow import ValidationError
 from sqlalchemy import delete, select, update
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import Session
 
 from api import database, errors
 from api.errors import ApiProblem
@@ -130,18 +127,6 @@ def replay(row: IdempotencyKey):
     return response
 
 
-@contextmanager
-def _own_transaction() -> Iterator[Session]:
-    """A session apart from the request's, for a short write that is committed on its own.
-
-    Like the request's session of a POST it asks for a write transaction from the start (on SQLite
-    BEGIN IMMEDIATE, which waits for the lock instead of failing halfway through).
-    """
-    with flask.current_app.extensions["course_api.sessionmaker"]() as db:
-        db.connection(execution_options={"write": True})
-        yield db
-
-
 def _rollback_request() -> None:
     """Undo the request's work now rather than after the answer, releasing its locks (SQLite's write lock)."""
     db = flask.g.get("db_session")
@@ -171,7 +156,7 @@ def _claim(user_id: int, key: str, print_: str) -> Claim | IdempotencyKey | None
     request is still running. None means the token names no active user, who owns no keys.
     """
     for _ in range(CLAIM_ATTEMPTS):
-        with _own_transaction() as db:
+        with database.own_transaction() as db:
             # The same test as api.auth.current_user, which the handler makes again.
             active = User.id == user_id, User.is_active.is_(True), User.deleted.is_(False)
             if db.scalar(select(User.id).where(*active)) is None:
@@ -223,7 +208,7 @@ def _settle_failure(claim: Claim, status: int, headers: dict, body: str | None) 
     try:
         # Roll back first: on SQLite the request's write lock would keep the session below waiting.
         _rollback_request()
-        with _own_transaction() as db:
+        with database.own_transaction() as db:
             db.execute(_store(claim, status, headers, body).execution_options(synchronize_session=False))
             db.commit()
     except Exception:
@@ -235,7 +220,7 @@ def _release(claim: Claim) -> None:
     """Delete a claim that produced no answer worth keeping, so the client may retry with the same key."""
     try:
         _rollback_request()
-        with _own_transaction() as db:
+        with database.own_transaction() as db:
             db.execute(delete(IdempotencyKey).where(*claim.still_ours()))
             db.commit()
     except Exception:

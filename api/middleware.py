@@ -1,11 +1,22 @@
 """ASGI guards that run before Connexion reads a request."""
 
+import re
+
 from starlette.datastructures import Headers
 
 from api.config import settings_of
 from api.errors import NotFound, PayloadTooLarge, UnsupportedMediaType
+from api.urls import BASE_PATH
 
 BODY_METHODS = {"POST", "PUT", "PATCH"}
+# The operations whose body may carry a course picture.
+_COURSE = re.escape(BASE_PATH) + "/course/"
+_PICTURE_WRITES = {
+    "POST": re.compile(_COURSE),
+    "PUT": re.compile(_COURSE + "[^/]+/"),
+    "PATCH": re.compile(_COURSE + "[^/]+/"),
+}
+_NOTHING = re.compile(r"(?!)")
 
 
 class GuardPaths:
@@ -37,19 +48,28 @@ class GuardBodies:
 
     async def __call__(self, scope, receive, send):
         if scope["type"] == "http" and scope["method"] in BODY_METHODS:
-            limit = settings_of(scope).max_body_bytes
+            limit = body_limit(scope)
             headers = Headers(scope=scope)
             declared = headers.get("content-length", "0")
             has_body = declared != "0" or "transfer-encoding" in headers
             if has_body and not headers.get("content-type"):
                 raise UnsupportedMediaType(
-                    "Say what the body is: send Content-Type application/json or application/x-www-form-urlencoded."
+                    "Say what the body is: send Content-Type application/json, application/x-www-form-urlencoded "
+                    "or multipart/form-data."
                 )
             if declared.isdigit() and int(declared) > limit:
                 raise _too_large(limit)
             if "content-length" not in headers and has_body:
                 scope, receive = await _buffer_chunked(scope, receive, limit)
         await self.app(scope, receive, send)
+
+
+def body_limit(scope) -> int:
+    """MAX_BODY_BYTES, and room for one picture (base64 in JSON, raw in multipart) where a course is written."""
+    settings = settings_of(scope)
+    if _PICTURE_WRITES.get(scope["method"], _NOTHING).fullmatch(scope["path"]):
+        return settings.max_body_bytes + -(-settings.max_image_bytes // 3) * 4
+    return settings.max_body_bytes
 
 
 def _too_large(limit: int) -> PayloadTooLarge:

@@ -39,11 +39,16 @@ def require_match(row: Course | Section) -> None:
 
 def not_modified(row: Course | Section) -> Response | None:
     """A 304 answer when If-None-Match names `*` or the row's current tag; None otherwise."""
-    if not _matches("If-None-Match", etag(row), weak=True):
+    return not_modified_by_tag(etag(row), tagged(row))
+
+
+def not_modified_by_tag(current: str, headers: dict) -> Response | None:
+    """A 304 answer with `headers` when If-None-Match names `*` or the tag `current`; None otherwise."""
+    if not _matches("If-None-Match", current, weak=True):
         return None
     # A ready response: Connexion cannot pick a content type for a body-less answer of an operation
     # that documents two, and a 304 has none to declare.
-    response = Response(status=304, headers=tagged(row))
+    response = Response(status=304, headers=headers)
     del response.headers["Content-Type"]
     return response
 

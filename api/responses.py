@@ -5,7 +5,9 @@ from urllib.parse import urlencode
 from flask import request
 from werkzeug.datastructures import MultiDict
 
+from api.course_images import picture_urls
 from api.schemas import CourseDetailSchema, CourseMinimalSchema, CourseSchema
+from api.urls import public_origin
 
 JSON = {"Content-Type": "application/json"}
 
@@ -34,7 +36,7 @@ def represent_course(course, role: str | None, view: str = "user") -> dict:
         schema = _minimal
     else:
         schema = _course
-    return schema.dump(course) | {"join_status": role}
+    return schema.dump(course) | picture_urls(course) | {"join_status": role}
 
 
 def page(items: list, count: int, limit: int, offset: int) -> dict:
@@ -45,7 +47,7 @@ def page(items: list, count: int, limit: int, offset: int) -> dict:
             return None
         args = MultiDict(request.args)
         args["limit"], args["offset"] = str(limit), str(new_offset)
-        return f"{request.base_url}?{urlencode(list(args.items(multi=True)))}"
+        return f"{public_origin()}{request.path}?{urlencode(list(args.items(multi=True)))}"
 
     following = offset + limit if offset + limit < count else None
     preceding = max(offset - limit, 0) if offset > 0 else None

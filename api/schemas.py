@@ -6,7 +6,10 @@ fields (read-only ones that clients send back are dropped) and normalises them.
 
 from datetime import UTC, datetime
 
-from marshmallow import EXCLUDE, Schema, ValidationError, fields, post_load
+from flask import current_app
+from marshmallow import EXCLUDE, Schema, ValidationError, fields
+
+from api import images
 
 
 class UserMinimalSchema(Schema):
@@ -45,10 +48,6 @@ class CourseMinimalSchema(Schema):
     og_title = fields.String(allow_none=True)
     og_description = fields.String(allow_none=True)
     og_image = fields.String(allow_none=True)
-    image_bigger = fields.String(allow_none=True)
-    image_big = fields.String(allow_none=True)
-    image_medium = fields.String(allow_none=True)
-    image_small = fields.String(allow_none=True)
     deleted = fields.Boolean()
     # Lessons do not exist yet, so there is nothing to complete.
     user_completion_rate = fields.Constant(0)
@@ -94,6 +93,16 @@ class _CategoryRef(fields.Field):
         return value["id"] if isinstance(value, dict) else value
 
 
+class _Picture(fields.Field):
+    """`image_original`: a data URL becomes a checked `Picture`; null or "" asks to remove the picture (None)."""
+
+    def _deserialize(self, value, attr, data, **kwargs):
+        if not value:
+            return None
+        settings = current_app.config["SETTINGS"]
+        return images.from_data_url(value, settings.max_image_bytes, settings.max_image_pixels)
+
+
 class CourseLoadSchema(Schema):
     class Meta:
         unknown = EXCLUDE
@@ -113,13 +122,7 @@ class CourseLoadSchema(Schema):
     og_image = fields.String(allow_none=True)
     categories = fields.List(_CategoryRef())
     sections_order = fields.List(fields.Integer())
-    image_original = fields.String(allow_none=True)
-
-    @post_load
-    def _drop_image(self, data, **kwargs):
-        # The spec only lets "no image" through until uploads exist; there is nothing to store.
-        data.pop("image_original", None)
-        return data
+    image_original = _Picture(allow_none=True)
 
 
 class SectionLoadSchema(Schema):

@@ -5,6 +5,7 @@ read (strict JSON, forms turned into typed JSON) and how failures are reported (
 in the SDK's shape instead of a single sentence).
 """
 
+import base64
 import copy
 import json
 import typing as t
@@ -21,6 +22,8 @@ from connexion.validators import (
 from jsonschema import Draft4Validator, ValidationError
 from starlette.datastructures import Headers, MutableHeaders
 
+from api import images, multipart
+from api.config import settings_of
 from api.errors import BadRequest, field_errors
 
 MESSAGE_LIMIT = 200
@@ -160,6 +163,39 @@ class FormBodyValidator(FormDataValidator):
         return receive, scope
 
 
+class MultipartBodyValidator(FormBodyValidator):
+    """Reads `multipart/form-data`: text parts as form fields, a picture's file part as a data URL.
+
+    The handler then sees the same JSON body a client could have sent, and a picture goes through
+    the one path that checks pictures (`api.images`).
+    """
+
+    async def _parse(self, stream, scope):
+        raw = await _read(stream)
+        parts = multipart.parse(Headers(scope=scope).get("content-type", ""), raw)
+        files = [part for part in parts if part.filename is not None]
+        pairs = [(part.name, part.text()) for part in parts if part.filename is None]
+        body = coerce_form(_storable_text(pairs), self._schema)
+        for part in files:
+            if part.name in body:
+                raise BadRequest(f"'{_short(part.name)}' is given more than once.", field=part.name, code="invalid")
+            body[part.name] = self._data_url(part, scope)
+        return body
+
+    def _data_url(self, part, scope) -> str | list:
+        if not _is_file(self._schema.get("properties", {}).get(part.name, {})):
+            raise BadRequest(f"'{_short(part.name)}' takes text, not a file.", field=part.name, code="invalid")
+        media_type = images.check_declared_type(part.content_type)
+        max_bytes = settings_of(scope).max_image_bytes
+        if len(part.data) > max_bytes:
+            raise images.too_large(max_bytes)
+        return f"data:{media_type};base64,{base64.b64encode(part.data).decode()}"
+
+
+def _is_file(schema: dict) -> bool:
+    return schema.get("format") == "binary"
+
+
 def coerce_form(pairs: list[tuple[str, str]], schema: dict) -> dict:
     """Give form strings the types the schema asks for; values that do not fit stay strings and fail validation."""
     properties = schema.get("properties", {})
@@ -231,4 +267,5 @@ def validator_map() -> dict:
     body = MediaTypeDict(dict(VALIDATOR_MAP["body"]))
     body["*/*json"] = JSONBodyValidator
     body["application/x-www-form-urlencoded"] = FormBodyValidator
+    body["multipart/form-data"] = MultipartBodyValidator
     return {"body": body, "parameter": ParamValidator}

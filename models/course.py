@@ -65,6 +65,8 @@ class Course(Base):
     created_by_id: Mapped[int] = mapped_column(ForeignKey("users.id"), index=True)
     # Bumped on every change of the course, reordering its sections included; the ETag is derived from it.
     revision: Mapped[int] = mapped_column(Integer, default=1, server_default="1")
+    # The course picture's rendition files share this name (see api/course_images.py); null: no picture.
+    image_digest: Mapped[str | None] = mapped_column(String(64))
 
     created_by: Mapped[User] = relationship(lazy="joined", innerjoin=True)
     categories: Mapped[list[Category]] = relationship(
@@ -91,11 +93,6 @@ class Course(Base):
     def sections_order(self) -> list[int]:
         return [section.id for section in self.sections]
 
-    @property
-    def image_bigger(self):
-        return None
-
-    image_big = image_medium = image_small = image_bigger
 
 
 Index("uq_courses_live_name", Course.name_key, unique=True, sqlite_where=_live, postgresql_where=_live)

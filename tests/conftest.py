@@ -1,4 +1,5 @@
 import os
+import shutil
 import time
 import uuid
 
@@ -63,11 +64,12 @@ def database_url(tmp_path_factory):
 
 
 @pytest.fixture(scope="session")
-def shared_app(database_url):
+def shared_app(database_url, tmp_path_factory):
     """One app for the whole run; building one costs about 0.2 s, emptying the database far less."""
     return create_app(
         Settings(
             database_url=database_url,
+            media_root=tmp_path_factory.mktemp("media"),
             jwt_secret=SECRET,
             jwt_leeway=0,
             validate_responses=True,
@@ -79,7 +81,16 @@ def shared_app(database_url):
 @pytest.fixture
 def app(shared_app):
     empty_database(shared_app.app.extensions["course_api.engine"])
+    media_root = shared_app.app.config["SETTINGS"].media_root
+    shutil.rmtree(media_root)
+    media_root.mkdir()
     return shared_app
+
+
+def media_files(app) -> list[str]:
+    """Every file under the app's media root, as paths relative to it."""
+    root = app.app.config["SETTINGS"].media_root
+    return sorted(str(path.relative_to(root)) for path in root.rglob("*") if path.is_file())
 
 
 @pytest.fixture

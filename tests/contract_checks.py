@@ -11,7 +11,19 @@ from schemathesis.core.failures import Failure
 
 # 400s that answer rules beyond the schema; any other 400 for schema-valid data is a contract bug.
 # `unsupported_value`: a date-time the schema allows that leaves years 1-9999 once converted to UTC.
-BUSINESS_RULE_CODES = {"does_not_exist", "duplicate", "invalid", "creator", "unsupported_value"}
+# The picture codes: the schema can say "a file" or "a base64 data URL", not "a decodable picture".
+BUSINESS_RULE_CODES = {
+    "does_not_exist",
+    "duplicate",
+    "invalid",
+    "creator",
+    "unsupported_value",
+    "invalid_image",
+    "empty",
+    "too_small",
+    "too_many_pixels",
+    "type_mismatch",
+}
 
 
 class RejectedValidData(Failure):

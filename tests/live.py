@@ -5,6 +5,7 @@ import os
 import socket
 import subprocess
 import sys
+import tempfile
 import time
 from pathlib import Path
 
@@ -27,7 +28,14 @@ class LiveServer:
     def __init__(self, database_url: str, secret: str, workers: int = 2, log: Path | None = None):
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}/api/v2"
-        self.env = {**os.environ, "DATABASE_URL": database_url, "JWT_SECRET": secret, "JWT_LEEWAY": "10"}
+        self.media_root = Path(tempfile.mkdtemp(prefix="media-"))
+        self.env = {
+            **os.environ,
+            "DATABASE_URL": database_url,
+            "JWT_SECRET": secret,
+            "JWT_LEEWAY": "10",
+            "MEDIA_ROOT": str(self.media_root),
+        }
         self.workers = workers
         self.log = log
         self.process: subprocess.Popen | None = None

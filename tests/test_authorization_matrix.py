@@ -3,7 +3,8 @@
 The expected status of each cell comes from `expected()` below, a direct transcription of the rules in
 openapi/v2.yaml (its top description and each operation's description), written without the API's code:
 
-* Anonymous callers (no token) get 401 everywhere except `GET /health/`.
+* Anonymous callers (no token) get 401 everywhere except `GET /health/` and the media files, which
+  need no token (here a file that does not exist: 404 for everyone; tests/test_images.py serves real ones).
 * Visibility: a draft (privacy "") exists only for its creator and managers, a `secret` course only
   for its members (creator, managers, joined); `open` and `private` courses are visible to every
   authenticated user. Invisible answers 404, visible but not allowed answers 403.
@@ -77,8 +78,9 @@ GLOBAL_OPERATIONS = {
     "list_categories": ("GET", f"{API}/category/", 200),
     "create_category": ("POST", f"{API}/category/", 201),
     "health": ("GET", f"{API}/health/", 200),
+    "get_media": ("GET", f"{API}/media/course/1/{'0' * 32}-96.webp", 404),
 }
-SPEC_OPERATIONS = 17  # view=edit is a variant of GET /course/{id}/, not an operation of its own
+SPEC_OPERATIONS = 18  # view=edit is a variant of GET /course/{id}/, not an operation of its own
 
 
 def targets_of(operation):
@@ -105,8 +107,8 @@ def can_see(privacy, relation):
 
 def expected(operation, role, target=None, privacy=None):
     """The status the rules give for one cell."""
-    if operation == "health":
-        return 200
+    if operation in ("health", "get_media"):
+        return GLOBAL_OPERATIONS[operation][2]
     if role == ANONYMOUS:
         return 401
     if operation in GLOBAL_OPERATIONS:
@@ -319,7 +321,10 @@ def test_the_matrix_covers_every_operation_of_the_spec():
     methods = {"get", "put", "post", "patch", "delete"}
     operations = {(m.upper(), p) for p, item in load_spec()["paths"].items() for m in item if m in methods}
     assert len(operations) == SPEC_OPERATIONS
-    covered = {(method, path.removeprefix(API)) for method, path, _ in GLOBAL_OPERATIONS.values()}
+    templates = {"get_media": "/media/course/{course_id}/{file}"}  # the only global URL with parameters
+    covered = {
+        (method, templates.get(name, path.removeprefix(API))) for name, (method, path, _) in GLOBAL_OPERATIONS.items()
+    }
     kinds = {
         "course": "/course/{id}/",
         "sections": "/course/{id}/section/",

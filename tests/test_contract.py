@@ -23,6 +23,7 @@ CONTRACT_USER_ID = 1
 app = create_app(
     Settings(
         database_url=new_database_url("contract_test", Path(tempfile.mkdtemp(prefix="contract-"))),
+        media_root=Path(tempfile.mkdtemp(prefix="contract-media-")),
         jwt_secret=SECRET,
         validate_responses=True,
     )

@@ -405,7 +405,7 @@ class TestCreateCourse:
         [
             (b'{"name": "x", "type": "self-paced"}', None, 415),
             (b'{"name": "x", "type": "self-paced"}', "text/plain", 415),
-            (b"name=x&type=self-paced", "multipart/form-data; boundary=zzz", 415),
+            (b"name=x&type=self-paced", "multipart/form-data; boundary=zzz", 400),
             (b'{"name": "x", "type": ', "application/json", 400),
             (b'{"name": "x", "name": "y", "type": "self-paced"}', "application/json", 400),
             (b'{"name": "x", "type": "self-paced", "hide_member_count": NaN}', "application/json", 400),

@@ -201,8 +201,6 @@ class TestUnsupportedMediaType:
         [
             "text/plain",
             "text/plain; charset=utf-8",
-            "multipart/form-data",
-            "multipart/form-data; boundary=xyz",
             "application/xml",
         ],
     )
@@ -215,7 +213,25 @@ class TestUnsupportedMediaType:
 
         assert error_codes(body) == {None: ["unsupported_media_type"]}
 
-    @pytest.mark.parametrize("op", ALL_OPS)
+    @pytest.mark.parametrize("content_type", ["multipart/form-data", "multipart/form-data; boundary=xyz"])
+    @pytest.mark.parametrize("op", SECTION_OPS)
+    def test_multipart_is_only_for_courses(self, client, db, target, op, content_type):
+        before = snapshot(db)
+        content = raw_body(op, '"name": "Sneaky"')
+
+        refused(send_raw(client, target, op, content, content_type=content_type), 415, db, before)
+
+    @pytest.mark.parametrize("content_type", ["multipart/form-data", "multipart/form-data; boundary=xyz"])
+    @pytest.mark.parametrize("op", COURSE_OPS)
+    def test_course_body_that_is_not_multipart_is_malformed(self, client, db, target, op, content_type):
+        before = snapshot(db)
+        content = raw_body(op, '"name": "Sneaky"')
+
+        body = refused(send_raw(client, target, op, content, content_type=content_type), 400, db, before)
+
+        assert error_codes(body) == {None: ["parse_error"]}
+
+    @pytest.mark.parametrize("op", SECTION_OPS)
     def test_real_multipart_body_is_refused(self, client, db, target, op):
         before = snapshot(db)
         content = b'--xyz\r\nContent-Disposition: form-data; name="name"\r\n\r\nSneaky\r\n--xyz--\r\n'

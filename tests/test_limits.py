@@ -1,47 +1,60 @@
-"""Bodies over the size limit are refused before they are read, and change nothing."""
+"""Bodies over the size limit are refused before they are read, and change nothing.
+
+Section writes have the plain limit (MAX_BODY_BYTES); course writes get room for one picture more.
+"""
 
 import json
 
 from sqlalchemy import func, select
 
-from models import Course
-from tests.conftest import API, auth, problem
+from models import Course, Section
+from tests.conftest import API, auth, course_url, problem
 
 LIMIT = 1024 * 1024
+# Ten MiB of picture as base64.
+PICTURE_ROOM = -(-10 * 1024 * 1024 // 3) * 4
 
 
 def course_count(db):
     return db.scalar(select(func.count()).select_from(Course))
 
 
+def section_count(db):
+    return db.scalar(select(func.count()).select_from(Section))
+
+
 class TestBodyLimit:
-    def test_refuses_a_declared_length_over_the_limit(self, client, alice, db):
-        body = json.dumps({"name": "x", "type": "self-paced", "description": "d" * LIMIT})
+    def test_refuses_a_declared_length_over_the_limit(self, client, alice, make, db):
+        body = json.dumps({"name": "d" * LIMIT})
 
         response = client.post(
-            f"{API}/course/", content=body, headers={**auth(alice), "Content-Type": "application/json"}
+            course_url(make.course(alice), "section"),
+            content=body,
+            headers={**auth(alice), "Content-Type": "application/json"},
         )
 
         assert problem(response, 413)["errors"] == [
             {"messages": [{"code": "too_large", "message": f"The body is larger than the limit of {LIMIT} bytes."}]}
         ]
-        assert course_count(db) == 0
+        assert section_count(db) == 0
 
-    def test_refuses_a_chunked_body_once_it_passes_the_limit(self, client, alice, db):
+    def test_refuses_a_chunked_body_once_it_passes_the_limit(self, client, alice, make, db):
         chunk = b" " * 65536
 
         def chunks():
-            yield b'{"name": "x", "type": "self-paced", "description": "'
+            yield b'{"name": "'
             for _ in range(LIMIT // len(chunk) + 1):
                 yield chunk
             yield b'"}'
 
         response = client.post(
-            f"{API}/course/", content=chunks(), headers={**auth(alice), "Content-Type": "application/json"}
+            course_url(make.course(alice), "section"),
+            content=chunks(),
+            headers={**auth(alice), "Content-Type": "application/json"},
         )
 
         assert problem(response, 413)["status"] == 413
-        assert course_count(db) == 0
+        assert section_count(db) == 0
 
     def test_accepts_a_small_chunked_body(self, client, alice):
         def chunks():
@@ -55,8 +68,20 @@ class TestBodyLimit:
         assert response.status_code == 201, response.text
         assert response.json()["name"] == "Chunked"
 
-    def test_accepts_a_body_just_under_the_limit_up_to_the_schema(self, client, alice):
+    def test_accepts_a_body_just_under_the_limit_up_to_the_schema(self, client, alice, make):
         padding = " " * (LIMIT - 100)
+        body = f'{{"name": "Padded"{padding}}}'
+
+        response = client.post(
+            course_url(make.course(alice), "section"),
+            content=body,
+            headers={**auth(alice), "Content-Type": "application/json"},
+        )
+
+        assert response.status_code == 201, response.text
+
+    def test_course_writes_have_room_for_a_picture(self, client, alice):
+        padding = " " * (LIMIT + PICTURE_ROOM - 100)
         body = f'{{"name": "Padded",{padding}"type": "self-paced"}}'
 
         response = client.post(
@@ -64,6 +89,17 @@ class TestBodyLimit:
         )
 
         assert response.status_code == 201, response.text
+
+    def test_course_writes_refuse_more_than_that(self, client, alice, db):
+        body = json.dumps({"name": "x", "type": "self-paced", "description": "d" * (LIMIT + PICTURE_ROOM)})
+
+        response = client.post(
+            f"{API}/course/", content=body, headers={**auth(alice), "Content-Type": "application/json"}
+        )
+
+        message = f"The body is larger than the limit of {LIMIT + PICTURE_ROOM} bytes."
+        assert problem(response, 413)["errors"] == [{"messages": [{"code": "too_large", "message": message}]}]
+        assert course_count(db) == 0
 
     def test_refuses_a_body_without_content_type(self, client, alice, db):
         response = client.post(f"{API}/course/", content=b'{"name": "x", "type": "self-paced"}', headers=auth(alice))

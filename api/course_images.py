@@ -1,0 +1,76 @@
+"""A course's picture: its files in the media store, the URLs that name them, and their clean-up.
+
+A picture's renditions are stored as `course/<course id>/<digest>-<edge>.webp`. The digest is taken
+from the uploaded bytes (see `api.images`), so a name always stands for the same content and may be
+cached for ever.
+
+Files are only written or deleted while the course row is locked (the request's own lock, or the
+lock `sweep` takes), so a clean-up can never delete a file that a concurrent request is about to
+reference.
+"""
+
+from functools import partial
+
+from flask import current_app
+from sqlalchemy import select
+
+from api import database
+from api.images import RENDITIONS, Picture
+from api.storage import Storage
+from api.urls import api_url
+from models import Course
+
+MEDIA_PATH = "/media/"
+
+
+def storage() -> Storage:
+    return current_app.extensions["course_api.media"]
+
+
+def folder(course_id: int) -> str:
+    return f"course/{course_id}"
+
+
+def file_keys(course_id: int, digest: str) -> dict[int, str]:
+    return {size: f"{folder(course_id)}/{digest}-{size}.webp" for size in RENDITIONS.values()}
+
+
+def set_picture(course: Course, picture: Picture | None) -> None:
+    """Give a locked, flushed course a new picture (None: none); files the change orphans go after the transaction."""
+    if picture is not None:
+        store = storage()
+        for size, key in file_keys(course.id, picture.digest).items():
+            if not store.exists(key):
+                store.put(key, picture.files[size])
+    course.image_digest = picture.digest if picture else None
+    database.after_transaction(partial(sweep, course.id))
+
+
+def sweep(course_id: int) -> None:
+    """Delete the course's files that its committed row does not name.
+
+    That is the picture a change replaced or removed, all of them once the course is deleted, and
+    whatever a failed request wrote before it was rolled back.
+    """
+    with database.own_transaction() as db:
+        row = db.execute(
+            select(Course.image_digest, Course.deleted).where(Course.id == course_id).with_for_update()
+        ).first()
+        keep = set()
+        if row is not None and row.image_digest and not row.deleted:
+            keep = set(file_keys(course_id, row.image_digest).values())
+        store = storage()
+        for key in store.list(folder(course_id)):
+            if key not in keep:
+                store.delete(key)
+        db.commit()
+
+
+def picture_urls(course: Course) -> dict[str, str | None]:
+    """The `image_*` fields of a course representation."""
+    if not course.image_digest:
+        return dict.fromkeys(RENDITIONS)
+    keys = file_keys(course.id, course.image_digest)
+    media_url = current_app.config["SETTINGS"].media_url
+    base = media_url + "/" if media_url else api_url(MEDIA_PATH)
+    return {name: base + keys[size] for name, size in RENDITIONS.items()}
