@@ -6,7 +6,7 @@ HOST ?= 127.0.0.1
 PORT ?= 8080
 export HOST PORT
 
-.PHONY: run test lint contract install install-test clean
+.PHONY: run test lint contract install install-test bench clean
 
 $(BIN)/course-api: setup.cfg pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -53,6 +53,23 @@ contract: install-test
 	SCHEMATHESIS_HOOKS=tests.contract_checks CONTRACT_TOKEN="$(TOKEN)" $(BIN)/schemathesis run \
 		"$(URL)/api/v2/openapi.json" --checks all --exclude-checks positive_data_acceptance \
 		--report junit,json --report-dir build/contract/$$(date +%Y%m%dT%H%M%S)
+
+$(VENV)/.bench-deps: $(BIN)/course-api
+	$(BIN)/pip install --quiet -e '.[bench]'
+	touch $@
+
+# Our server against a plain Flask baseline under the same wrk load on 127.0.0.1 (bench/run.py, bench/README.md);
+# about 9 minutes. BENCH_ROUNDS, BENCH_DURATION, BENCH_CONNECTIONS tune it; BENCH_ARGS passes more options.
+bench: $(VENV)/.bench-deps
+	@command -v wrk >/dev/null 2>&1 || { \
+		if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then \
+			echo "wrk is missing; installing it: apt-get install -y wrk"; \
+			apt-get install -y wrk >/dev/null 2>&1 || { apt-get update >/dev/null && apt-get install -y wrk >/dev/null; } \
+				|| { echo "could not install wrk; install it with: apt-get install wrk" >&2; exit 1; }; \
+		else \
+			echo "wrk is missing; install it with: apt-get install wrk (as root), then run make bench again" >&2; exit 1; \
+		fi; }
+	$(BIN)/python -m bench.run $(BENCH_ARGS)
 
 lint: install-test
 	$(BIN)/ruff check api models tests migrations

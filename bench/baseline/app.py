@@ -1,0 +1,547 @@
+"""The baseline: the five benchmarked operations of the Course API written the plain way.
+
+Flask 3 and the SQLAlchemy ORM, no Connexion, no marshmallow, no spec: routes are Flask routes,
+bodies are checked by hand, answers are dicts given to `jsonify`. `bench.run` serves it with gunicorn's
+default sync workers, as Flask's deployment docs do, and as many of them as ours has (2). A sync worker
+handles one request at a time and closes the connection after it (wrk reconnects: that cost is the
+baseline's); ours runs each worker's requests on a2wsgi's pool of 10 threads.
+
+Why comparing against it is fair:
+
+* Same database work. It uses the same models (so the same tables, indexes and relationship
+  loading) and `api.database.make_engine`, so SQLite runs with the same WAL mode, busy timeout and
+  `BEGIN IMMEDIATE` for writing requests. Writes open their write transaction when the request
+  starts, as ours do, and bump `revision` with the same SQL expression (`revision = revision + 1`)
+  on the section and on its course; a new section goes at the end of the course's order.
+* Same rules. The same HS256 verification (required claims, leeway, `token_type`, positive
+  `user_id`), the user loaded and checked active on every request, the same visibility and role
+  rules (404 for what the caller may not see, 403 for what they may see but not edit), the same
+  field limits as the spec's SectionInput/SectionPatch (unknown names refused, read-only ones
+  ignored, names trimmed, dates normalised to UTC), unknown query parameters refused, `If-Match`
+  and `If-None-Match` honoured.
+* Same answers: the same JSON fields, status codes and `ETag` headers; `bench/check_parity.py`
+  compares both servers request by request before anything is measured.
+
+What it leaves out, none of which the benchmarked requests use: form bodies (JSON only, else 415),
+the strict-JSON extras (duplicate keys, lone surrogates), `Idempotency-Key`, 503 mapping of an
+unreachable database, course pictures (the benchmark's courses have none: the image fields are
+null), and every other operation of the API.
+"""
+
+import calendar
+import json
+import os
+import re
+from datetime import UTC, datetime
+from urllib.parse import urlencode
+
+import jwt
+from flask import Flask, current_app, g, jsonify, request
+from sqlalchemy import and_, exists, false, func, or_, select
+from sqlalchemy.orm import sessionmaker
+from werkzeug.exceptions import HTTPException
+from werkzeug.http import HTTP_STATUS_CODES
+
+from api.database import make_engine
+from models import Course, CourseMembership, Section, User, course_categories
+
+EDITORS = ("creator", "manager")
+LISTED = ("open", "private")
+MAX_ID = 2**63 - 1
+MAX_SECTIONS = 1000
+READ_ONLY_SECTION_FIELDS = {"id", "lessons_order", "lessons", "num_lessons", "revision"}
+BLANK = " \t\n\v\f\r"
+# The spec's `format: date-time` (rfc3339-validator's pattern, checked on the upper-cased text).
+RFC3339 = re.compile(
+    r"^(\d{4})-(0[1-9]|1[0-2])-(\d{2})T(?:[01]\d|2[0-3]):[0-5]\d:[0-5]\d(?:\.\d+)?(?:Z|[+-](?:[01]\d|2[0-3]):[0-5]\d)$",
+    re.ASCII,
+)
+ORDERINGS = {"id": Course.id, "name": Course.name, "created_at": Course.created_at}
+JOIN_STATUSES = ("creator", "manager", "joined", "invited", "requested")
+
+
+class Problem(Exception):
+    def __init__(self, status: int, detail: str, errors: list[tuple[str | None, str]] | None = None):
+        super().__init__(detail)
+        self.status, self.detail = status, detail
+        self.errors = errors or [
+            (None, {401: "not_authenticated", 403: "permission_denied", 404: "not_found"}.get(status, "bad_request"))
+        ]
+
+
+def invalid(errors: list[tuple[str | None, str]]) -> Problem:
+    return Problem(400, "The request is not valid; see `errors` for each field.", errors)
+
+
+def problem_response(status: int, detail: str, errors: list[tuple[str | None, str]]):
+    grouped: dict[str | None, list[dict]] = {}
+    for field, code in errors:
+        grouped.setdefault(field, []).append({"code": code, "message": detail})
+    body = {
+        "type": "about:blank",
+        "title": HTTP_STATUS_CODES.get(status, "Error"),
+        "status": status,
+        "detail": detail,
+        "errors": [({"field": f} if f is not None else {}) | {"messages": m} for f, m in grouped.items()],
+    }
+    response = jsonify(body)
+    response.status_code = status
+    response.mimetype = "application/problem+json"
+    if status == 401:
+        response.headers["WWW-Authenticate"] = 'Bearer realm="course-api"'
+    return response
+
+
+def create_app() -> Flask:
+    app = Flask(__name__)
+    app.config["MAX_CONTENT_LENGTH"] = 1024 * 1024
+    app.config["SECRET"] = os.environ["JWT_SECRET"]
+    app.config["LEEWAY"] = int(os.environ.get("JWT_LEEWAY", "10"))
+    app.extensions["sessions"] = sessionmaker(make_engine(os.environ["DATABASE_URL"]), expire_on_commit=False)
+
+    app.register_error_handler(Problem, lambda exc: problem_response(exc.status, exc.detail, exc.errors))
+    app.register_error_handler(
+        HTTPException, lambda exc: problem_response(exc.code, exc.description or exc.name, [(None, "error")])
+    )
+    app.teardown_appcontext(close_session)
+
+    app.add_url_rule("/api/v2/course/search/", view_func=search_courses, methods=["GET"])
+    app.add_url_rule("/api/v2/course/<int:course_id>/", view_func=get_course, methods=["GET"])
+    app.add_url_rule("/api/v2/course/<int:course_id>/section/", view_func=create_section, methods=["POST"])
+    app.add_url_rule(
+        "/api/v2/course/<int:course_id>/section/<int:section_id>/", view_func=change_section, methods=["PUT", "PATCH"]
+    )
+    return app
+
+
+# --- the database session of a request ---
+
+
+def db():
+    if "db" not in g:
+        g.db = current_app.extensions["sessions"]()
+        if request.method != "GET":
+            # Take SQLite's write lock at BEGIN (make_engine's listener), as ours does.
+            g.db.connection(execution_options={"write": True})
+    return g.db
+
+
+def close_session(_exc=None):
+    session = g.pop("db", None)
+    if session is not None:
+        session.close()  # rolls back whatever was not committed
+
+
+# --- authentication and access ---
+
+
+def authenticated_user_id() -> int:
+    scheme, _, token = request.headers.get("Authorization", "").partition(" ")
+    if scheme.lower() not in ("bearer", "token") or not token.strip():
+        raise Problem(401, "No authorization token provided.")
+    try:
+        claims = jwt.decode(
+            token.strip(),
+            current_app.config["SECRET"],
+            algorithms=["HS256"],
+            leeway=current_app.config["LEEWAY"],
+            options={"require": ["user_id", "token_type", "jti", "iat", "exp"], "verify_iat": True},
+        )
+    except jwt.InvalidTokenError as exc:
+        raise Problem(401, f"The token is not valid: {exc}.")
+    user_id = claims["user_id"]
+    if claims["token_type"] != "access":
+        raise Problem(401, "Only access tokens are accepted.")
+    if not isinstance(user_id, int) or isinstance(user_id, bool) or user_id < 1:
+        raise Problem(401, "The token's user_id must be a positive integer.")
+    if not isinstance(claims["jti"], str) or not claims["jti"]:
+        raise Problem(401, "The token's jti must be a non-empty string.")
+    return user_id
+
+
+def load_user(user_id: int) -> User:
+    user = db().get(User, user_id)
+    if user is None or not user.is_active or user.deleted:
+        raise Problem(401, "The token's user does not exist or is not active.")
+    return user
+
+
+def role_in(course: Course, user: User) -> str | None:
+    if course.created_by_id == user.id:
+        return "creator"
+    return db().scalar(
+        select(CourseMembership.role).where(
+            CourseMembership.course_id == course.id, CourseMembership.user_id == user.id
+        )
+    )
+
+
+def find_course(course_id: int, user: User) -> tuple[Course, str | None]:
+    """The course and the caller's role in it; 404 when it does not exist for this caller."""
+    # Writers lock the course row (PostgreSQL); only that row, not its creator's, hence `of`.
+    lock = {"of": Course} if request.method != "GET" else None
+    course = db().get(Course, course_id, with_for_update=lock)
+    role = role_in(course, user) if course is not None and not course.deleted else None
+    visible = (
+        course is not None
+        and not course.deleted
+        and (role in EDITORS or course.privacy in LISTED or (course.privacy == "secret" and role == "joined"))
+    )
+    if not visible:
+        raise Problem(404, "No such course.")
+    return course, role
+
+
+def require_editor(role: str | None) -> None:
+    if role not in EDITORS:
+        raise Problem(403, "Only the creator and the managers of the course may do this.")
+
+
+def visible_to(user: User):
+    def member(roles):
+        return exists().where(
+            CourseMembership.course_id == Course.id,
+            CourseMembership.user_id == user.id,
+            CourseMembership.role.in_(roles),
+        )
+
+    return and_(
+        Course.deleted == false(),
+        or_(
+            Course.privacy.in_(LISTED),
+            Course.created_by_id == user.id,
+            member(["manager"]),
+            and_(Course.privacy == "secret", member(["joined"])),
+        ),
+    )
+
+
+def holds_role(user: User, roles: list[str]):
+    clauses = []
+    member_roles = [role for role in roles if role in ("manager", "joined")]
+    if member_roles:
+        clauses.append(
+            exists().where(
+                CourseMembership.course_id == Course.id,
+                CourseMembership.user_id == user.id,
+                CourseMembership.role.in_(member_roles),
+            )
+        )
+    if "creator" in roles:
+        clauses.append(Course.created_by_id == user.id)
+    return or_(*clauses) if clauses else false()
+
+
+# --- reading requests ---
+
+
+def check_id(name: str, value: int) -> None:
+    if not 1 <= value <= MAX_ID:
+        raise invalid([(name, "minimum" if value < 1 else "maximum")])
+
+
+def query_args(allowed: set[str]) -> None:
+    unknown = sorted(set(request.args) - allowed)
+    if unknown:
+        raise invalid([(name, "unknown_parameter") for name in unknown])
+
+
+def int_arg(name: str, default: int, low: int, high: int, errors: list) -> int:
+    text = request.args.get(name)
+    if text is None:
+        return default
+    if not text.lstrip("-").isdigit():
+        errors.append((name, "type"))
+        return default
+    value = int(text)
+    if not low <= value <= high:
+        errors.append((name, "minimum" if value < low else "maximum"))
+    return value
+
+
+def json_body():
+    if not request.get_data():
+        raise Problem(400, "The request body is missing.", [(None, "required")])
+    if not (request.mimetype or "").endswith("json"):
+        raise Problem(415, "Send the body as application/json.", [(None, "unsupported_media_type")])
+    try:
+        body = json.loads(request.get_data().decode("utf-8"))
+    except ValueError as exc:
+        raise Problem(400, f"The body is not valid JSON: {exc}", [(None, "parse_error")])
+    if body is None:
+        raise Problem(400, "The request body is missing.", [(None, "required")])
+    return body
+
+
+def section_input(*, name_required: bool) -> dict:
+    """The writable fields of a SectionInput (PUT, POST) or SectionPatch body, checked by the spec's limits."""
+    body = json_body()
+    if not isinstance(body, dict):
+        raise invalid([(None, "type")])
+    errors = [
+        (key, "unknown_field")
+        for key in sorted(set(body) - {"name", "dripped_at", "drip_delay"} - READ_ONLY_SECTION_FIELDS)
+    ]
+    if name_required and "name" not in body:
+        errors.append(("name", "required"))
+    data = {}
+    if "name" in body:
+        name = body["name"]
+        if not isinstance(name, str):
+            errors.append(("name", "type"))
+        else:
+            if len(name) < 1:
+                errors.append(("name", "minLength"))
+            if len(name) > 255:
+                errors.append(("name", "maxLength"))
+            if "\x00" in name or not name.strip(BLANK):
+                errors.append(("name", "pattern"))
+            data["name"] = name.strip(BLANK)
+    if "drip_delay" in body:
+        delay = body["drip_delay"]
+        if not isinstance(delay, int) or isinstance(delay, bool):
+            errors.append(("drip_delay", "type"))
+        elif not 0 <= delay <= 3650:
+            errors.append(("drip_delay", "minimum" if delay < 0 else "maximum"))
+        data["drip_delay"] = delay
+    if "dripped_at" in body:
+        value = body["dripped_at"]
+        if value is not None and not isinstance(value, str):
+            errors.append(("dripped_at", "type"))
+        elif value is not None and not is_rfc3339(value.upper()):
+            errors.append(("dripped_at", "format"))
+        data["dripped_at"] = value
+    if errors:
+        raise invalid(errors)
+    if data.get("dripped_at") is not None:
+        try:
+            data["dripped_at"] = datetime.fromisoformat(data["dripped_at"].upper()).astimezone(UTC)
+        except (ValueError, OverflowError):
+            raise Problem(400, "The request is not valid.", [("dripped_at", "unsupported_value")])
+    return data
+
+
+def is_rfc3339(text: str) -> bool:
+    match = RFC3339.match(text)
+    if match is None:
+        return False
+    year, month, day = map(int, match.groups())
+    return year > 0 and 1 <= day <= calendar.monthrange(year, month)[1]
+
+
+def require_match(tag: str) -> None:
+    if request.if_match and not request.if_match.contains(tag):
+        raise Problem(412, "If-Match does not name the current tag of the resource.", [(None, "precondition_failed")])
+
+
+# --- answers ---
+
+
+def iso(value: datetime | None) -> str | None:
+    return value.isoformat() if value is not None else None
+
+
+def section_json(section: Section) -> dict:
+    return {
+        "id": section.id,
+        "name": section.name,
+        "dripped_at": iso(section.dripped_at),
+        "drip_delay": section.drip_delay,
+        "lessons_order": [],
+        "revision": section.revision,
+    }
+
+
+def course_json(course: Course, role: str | None, view: str = "user") -> dict:
+    creator = course.created_by
+    body = {
+        "id": course.id,
+        "name": course.name,
+        "slug": course.slug,
+        "type": course.type,
+        "privacy": course.privacy,
+        "hide_member_count": course.hide_member_count,
+        "meta_title": course.meta_title,
+        "meta_description": course.meta_description,
+        "og_title": course.og_title,
+        "og_description": course.og_description,
+        "og_image": course.og_image,
+        "image_bigger": None,
+        "image_big": None,
+        "image_medium": None,
+        "image_small": None,
+        "deleted": course.deleted,
+        "user_completion_rate": 0,
+        "created_at": iso(course.created_at),
+        "created_by": {
+            "id": creator.id,
+            "username": creator.username,
+            "real_name": creator.real_name,
+            "avatar": creator.avatar,
+            "community_badge": creator.community_badge,
+            "deleted": creator.deleted,
+        },
+        "categories": [{"id": c.id, "name": c.name, "slug": c.slug} for c in course.categories],
+        "join_status": role,
+    }
+    # Outsiders of a private course see the minimal form; everyone else the whole course.
+    if view == "edit" or course.privacy != "private" or role is not None:
+        body |= {
+            "description": course.description,
+            "enforce_lessons_order": course.enforce_lessons_order,
+            "new_comment_notification_enabled": course.new_comment_notification_enabled,
+            "sections_order": [section.id for section in course.sections],
+            "revision": course.revision,
+        }
+    if view == "edit":
+        body |= {
+            "sections": [section_json(section) for section in course.sections],
+            "num_sections": len(course.sections),
+            "num_lessons": 0,
+        }
+    return body
+
+
+def tagged(body: dict, tag: str, status: int = 200):
+    response = jsonify(body)
+    response.status_code = status
+    response.set_etag(tag)
+    return response
+
+
+# --- the five operations ---
+
+
+def change_section(course_id: int, section_id: int):
+    """PUT (name required) and PATCH of a section: set the fields sent, revise the section and its course."""
+    user_id = authenticated_user_id()
+    check_id("id", course_id)
+    check_id("section_id", section_id)
+    query_args(set())
+    data = section_input(name_required=request.method == "PUT")
+    course, role = find_course(course_id, load_user(user_id))
+    section = db().get(Section, section_id)
+    # A section of another course does not exist here, for everyone: 404 before the editor check.
+    if section is None or section.course_id != course.id:
+        raise Problem(404, "No such section in this course.")
+    require_editor(role)
+    require_match(f"s{section.id}-r{section.revision}")
+    for name, value in data.items():
+        setattr(section, name, value)
+    section.revision = Section.revision + 1
+    course.revision = Course.revision + 1
+    db().flush()
+    response = tagged(section_json(section), f"s{section.id}-r{section.revision}")
+    db().commit()
+    return response
+
+
+def create_section(course_id: int):
+    user_id = authenticated_user_id()
+    check_id("id", course_id)
+    query_args(set())
+    data = section_input(name_required=True)
+    course, role = find_course(course_id, load_user(user_id))
+    require_editor(role)
+    if len(course.sections) >= MAX_SECTIONS:
+        raise Problem(409, f"A course holds at most {MAX_SECTIONS} sections.", [(None, "limit")])
+    position = max((s.position for s in course.sections), default=-1) + 1
+    section = Section(position=position, **({"drip_delay": 0} | data))
+    course.sections.append(section)
+    course.revision = Course.revision + 1
+    db().flush()
+    response = tagged(section_json(section), f"s{section.id}-r{section.revision}", 201)
+    db().commit()
+    return response
+
+
+def get_course(course_id: int):
+    user_id = authenticated_user_id()
+    check_id("id", course_id)
+    query_args({"view"})
+    view = request.args.get("view", "user")
+    if view not in ("user", "edit"):
+        raise invalid([("view", "enum")])
+    course, role = find_course(course_id, load_user(user_id))
+    if view == "edit":
+        require_editor(role)
+    tag = f"c{course.id}-r{course.revision}"
+    if request.if_none_match.contains_weak(tag):
+        response = current_app.response_class(status=304)
+        response.set_etag(tag)
+        del response.headers["Content-Type"]
+        return response
+    return tagged(course_json(course, role, view), tag)
+
+
+def search_courses():
+    user_id = authenticated_user_id()
+    query_args({"search", "categories", "statuses", "ordering", "limit", "offset"})
+    errors = []
+    text = request.args.get("search")
+    if text is not None and len(text) > 255:
+        errors.append(("search", "maxLength"))
+    if text is not None and "\x00" in text:
+        errors.append(("search", "pattern"))
+    categories = request.args.getlist("categories")
+    if len(categories) > 50:
+        errors.append(("categories", "maxItems"))
+    if not all(c.isdigit() and 1 <= int(c) <= MAX_ID for c in categories):
+        errors.append(("categories", "type"))
+    statuses = request.args.getlist("statuses")
+    if len(statuses) > 5:
+        errors.append(("statuses", "maxItems"))
+    if not set(statuses) <= set(JOIN_STATUSES):
+        errors.append(("statuses", "enum"))
+    ordering = request.args.get("ordering", "-id")
+    if ordering.lstrip("-") not in ORDERINGS or ordering.startswith("--"):
+        errors.append(("ordering", "enum"))
+    limit = int_arg("limit", 20, 1, 100, errors)
+    offset = int_arg("offset", 0, 0, 1_000_000_000, errors)
+    if errors:
+        raise invalid(errors)
+
+    user = load_user(user_id)
+    criteria = [visible_to(user)]
+    if text:
+        criteria.append(Course.search_text.contains(text.casefold(), autoescape=True))
+    if categories:
+        chosen = select(course_categories.c.course_id).where(course_categories.c.category_id.in_(map(int, categories)))
+        criteria.append(Course.id.in_(chosen))
+    if statuses:
+        criteria.append(holds_role(user, statuses))
+    column = ORDERINGS[ordering.lstrip("-")]
+    order = column.desc() if ordering.startswith("-") else column.asc()
+
+    count = db().scalar(select(func.count()).select_from(Course).where(*criteria))
+    courses = db().scalars(
+        select(Course).where(*criteria).order_by(order, Course.id.desc()).limit(limit).offset(offset)
+    )
+    courses = courses.all()
+    memberships = dict(
+        db()
+        .execute(
+            select(CourseMembership.course_id, CourseMembership.role).where(
+                CourseMembership.user_id == user.id, CourseMembership.course_id.in_([c.id for c in courses])
+            )
+        )
+        .all()
+    )
+    results = [
+        course_json(course, "creator" if course.created_by_id == user.id else memberships.get(course.id))
+        for course in courses
+    ]
+    return jsonify(
+        {
+            "count": count,
+            "next": page_link(limit, offset + limit) if offset + limit < count else None,
+            "previous": page_link(limit, max(offset - limit, 0)) if offset > 0 else None,
+            "results": results,
+        }
+    )
+
+
+def page_link(limit: int, offset: int) -> str:
+    args = request.args.copy()
+    args["limit"], args["offset"] = str(limit), str(offset)
+    return f"{request.base_url}?{urlencode(list(args.items(multi=True)))}"

@@ -1,0 +1,202 @@
+"""Does the baseline behave like our server? The same requests to both, compared answer by answer.
+
+Both servers run on copies of one seeded database and get the requests in the same order, so ids,
+revisions and timestamps agree and bodies must be equal; only each server's own address in page
+links is replaced. Error answers are compared by status, media type and (field, code) pairs, not by
+their wording. `bench.run` runs this first and refuses to compare servers that disagree; on its own:
+
+    .venv/bin/python -m bench.check_parity
+"""
+
+import http.client
+import json
+import secrets
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import jwt
+
+from bench.operations import OPERATIONS, token
+from bench.seed import MANAGER, OUTSIDER, OWNER, SEARCH_TERM, Fixture, build
+from bench.servers import BASELINE, OURS, Server
+
+LAST_ETAG = object()  # If-Match with the ETag of the previous answer of the same server
+BAD_TOKENS = ("unknown user", "expired", "other secret", "refresh token", "user_id as text", "no jti", "none")
+
+
+def tokens(secret: str) -> dict:
+    now = int(time.time())
+    return {
+        OWNER: token(secret, OWNER),
+        MANAGER: token(secret, MANAGER),
+        OUTSIDER: token(secret, OUTSIDER),
+        "unknown user": token(secret, 9999),
+        "expired": token(secret, ttl=-60),
+        "other secret": token("another-secret-that-is-long-enough-for-hs256"),
+        "refresh token": token(secret, token_type="refresh"),
+        "user_id as text": token(secret, user_id="1"),
+        "no jti": jwt.encode({"user_id": 1, "token_type": "access", "iat": now, "exp": now + 600}, secret),
+        "none": None,
+    }
+
+
+def cases(f: Fixture) -> list[tuple]:
+    """(what, method, path, body, user, headers, expected status). Order matters: writes change what follows."""
+    patch, put, post, _, _ = OPERATIONS
+    course, (write_course, section) = f.edit_course, f.write_sections[0]
+    foreign_section = f.write_sections[1][1]
+    sec = f"/api/v2/course/{write_course}/section/{section}/"
+    edit = f"/api/v2/course/{course}/?view=edit"
+    search, roles = "/api/v2/course/search/?search=", "/api/v2/course/search/?statuses="
+    # What a client reading a section and sending it back with changes would send.
+    round_trip = {"name": "  Padded  ", "dripped_at": "2026-12-01t10:00:00.5+02:00", "id": 1, "revision": 9,
+                  "lessons_order": [3]}  # fmt: skip
+    return [
+        ("GET view=edit (benchmarked)", "GET", edit, None, OWNER, {}, 200),
+        ("GET view=edit, current If-None-Match", "GET", edit, None, OWNER, {"If-None-Match": f'W/"c{course}-r1"'}, 304),
+        ("GET view=edit by a manager", "GET", edit, None, MANAGER, {}, 200),
+        ("GET view=edit by an outsider", "GET", edit, None, OUTSIDER, {}, 403),
+        ("GET view=user by an outsider", "GET", f"/api/v2/course/{course}/", None, OUTSIDER, {}, 200),
+        ("GET private course, outsider", "GET", f"/api/v2/course/{f.private_course}/", None, OUTSIDER, {}, 200),
+        ("GET secret course, outsider", "GET", f"/api/v2/course/{f.secret_course}/", None, OUTSIDER, {}, 404),
+        ("GET draft course, outsider", "GET", f"/api/v2/course/{f.draft_course}/", None, OUTSIDER, {}, 404),
+        ("GET unknown view", "GET", f"/api/v2/course/{course}/?view=dashboard", None, OWNER, {}, 400),
+        ("GET unknown parameter", "GET", f"/api/v2/course/{course}/?user=2", None, OWNER, {}, 400),
+        ("GET missing course", "GET", "/api/v2/course/999999/?view=edit", None, OWNER, {}, 404),
+        ("PATCH (benchmarked)", "PATCH", sec, patch.body, OWNER, {}, 200),
+        ("PUT (benchmarked)", "PUT", sec, put.body, OWNER, {}, 200),
+        ("POST (benchmarked)", "POST", f"/api/v2/course/{write_course}/section/", post.body, OWNER, {}, 201),
+        ("PATCH read-only fields, padded name, offset date", "PATCH", sec, round_trip, OWNER, {}, 200),
+        ("PATCH dripped_at null", "PATCH", sec, {"dripped_at": None}, OWNER, {}, 200),
+        ("PATCH empty object", "PATCH", sec, {}, OWNER, {}, 200),
+        ("PATCH by a manager", "PATCH", sec, {"drip_delay": 0}, MANAGER, {}, 200),
+        ("PATCH If-Match current", "PATCH", sec, {"drip_delay": 1}, OWNER, {"If-Match": LAST_ETAG}, 200),
+        ("PATCH If-Match stale", "PATCH", sec, {"drip_delay": 2}, OWNER, {"If-Match": f'"s{section}-r1"'}, 412),
+        ("PATCH If-Match weak", "PATCH", sec, {"drip_delay": 2}, OWNER, {"If-Match": f'W/"s{section}-r1"'}, 412),
+        ("PUT If-Match *", "PUT", sec, {"name": "Starred"}, OWNER, {"If-Match": "*"}, 200),
+        ("PUT without name", "PUT", sec, {"drip_delay": 1}, OWNER, {}, 400),
+        ("POST without name", "POST", f"/api/v2/course/{write_course}/section/", {}, OWNER, {}, 400),
+        ("POST blank name", "POST", f"/api/v2/course/{course}/section/", {"name": " \t "}, OWNER, {}, 400),
+        ("POST by an outsider", "POST", f"/api/v2/course/{course}/section/", {"name": "x"}, OUTSIDER, {}, 403),
+        ("PATCH drip_delay -1", "PATCH", sec, {"drip_delay": -1}, OWNER, {}, 400),
+        ("PATCH drip_delay 3651", "PATCH", sec, {"drip_delay": 3651}, OWNER, {}, 400),
+        ("PATCH drip_delay as text", "PATCH", sec, {"drip_delay": "7"}, OWNER, {}, 400),
+        ("PATCH drip_delay true", "PATCH", sec, {"drip_delay": True}, OWNER, {}, 400),
+        ("PATCH drip_delay 7.0", "PATCH", sec, {"drip_delay": 7.0}, OWNER, {}, 400),
+        ("PATCH empty name", "PATCH", sec, {"name": ""}, OWNER, {}, 400),
+        ("PATCH name of 256", "PATCH", sec, {"name": "x" * 256}, OWNER, {}, 400),
+        ("PATCH name with NUL", "PATCH", sec, {"name": "a\x00b"}, OWNER, {}, 400),
+        ("PATCH name not text", "PATCH", sec, {"name": 5}, OWNER, {}, 400),
+        ("PATCH bad date", "PATCH", sec, {"dripped_at": "tomorrow"}, OWNER, {}, 400),
+        ("PATCH 30 February", "PATCH", sec, {"dripped_at": "2026-02-30T00:00:00Z"}, OWNER, {}, 400),
+        ("PATCH unknown and read-only fields", "PATCH", sec, {"colour": "red", "id": 3, "size": 1}, OWNER, {}, 400),
+        ("PATCH a list", "PATCH", sec, [], OWNER, {}, 400),
+        ("PATCH null", "PATCH", sec, "null", OWNER, {}, 400),
+        ("PATCH broken JSON", "PATCH", sec, '{"name": ', OWNER, {}, 400),
+        ("PATCH unknown parameter", "PATCH", f"{sec}?force=1", {}, OWNER, {}, 400),
+        ("PATCH by an outsider", "PATCH", sec, {}, OUTSIDER, {}, 403),
+        (
+            "PATCH section of another course",
+            "PATCH",
+            f"/api/v2/course/{course}/section/{foreign_section}/",
+            {},
+            OWNER,
+            {},
+            404,
+        ),
+        (
+            "PATCH section, outsider, other course",
+            "PATCH",
+            f"/api/v2/course/{course}/section/{foreign_section}/",
+            {},
+            OUTSIDER,
+            {},
+            404,
+        ),
+        ("PATCH course id 0", "PATCH", f"/api/v2/course/0/section/{section}/", {}, OWNER, {}, 400),
+        *[(f"PATCH with token: {name}", "PATCH", sec, {}, name, {}, 401) for name in BAD_TOKENS],
+        ("PATCH with the Token scheme", "PATCH", sec, {}, ("Token", OWNER), {}, 200),
+        ("search (benchmarked)", "GET", f"{search}{SEARCH_TERM}", None, OWNER, {}, 200),
+        ("search by an outsider", "GET", f"{search}{SEARCH_TERM}", None, OUTSIDER, {}, 200),
+        ("search upper case, second page", "GET", f"{search}WATERCOLOUR&limit=5&offset=5", None, OWNER, {}, 200),
+        ("search by name, ascending", "GET", f"{search}bird&ordering=name&limit=3", None, OWNER, {}, 200),
+        ("search my roles", "GET", f"{roles}manager&statuses=joined", None, OWNER, {}, 200),
+        ("search my courses", "GET", f"{roles}creator&ordering=-created_at", None, OWNER, {}, 200),
+        ("search categories", "GET", f"{search}piano&categories=2&categories=4", None, OUTSIDER, {}, 200),
+        ("search wildcard characters", "GET", f"{search}%25_", None, OWNER, {}, 200),
+        ("search limit 0", "GET", f"{search}x&limit=0", None, OWNER, {}, 400),
+        ("search limit not a number", "GET", f"{search}x&limit=ten", None, OWNER, {}, 400),
+        ("search unknown ordering", "GET", f"{search}x&ordering=price", None, OWNER, {}, 400),
+        ("search unknown parameter", "GET", f"{search}x&page=2", None, OWNER, {}, 400),
+        ("GET view=edit after the writes", "GET", f"/api/v2/course/{write_course}/?view=edit", None, OWNER, {}, 200),
+    ]
+
+
+def send(server: Server, method: str, path: str, body, auth: str | None, headers: dict):
+    connection = http.client.HTTPConnection("127.0.0.1", server.port, timeout=30)
+    headers = dict(headers)
+    if auth:
+        headers["Authorization"] = auth
+    if body is not None:
+        headers["Content-Type"] = "application/json"
+        body = body if isinstance(body, str) else json.dumps(body)
+    try:
+        connection.request(method, path, body.encode() if body is not None else None, headers)
+        response = connection.getresponse()
+        raw = response.read()
+    finally:
+        connection.close()
+    media_type = (response.getheader("Content-Type") or "").split(";")[0].strip()
+    answer = {"status": response.status, "media_type": media_type, "etag": response.getheader("ETag")}
+    if media_type == "application/problem+json":
+        errors = json.loads(raw)["errors"]
+        answer["errors"] = sorted((e.get("field"), m["code"]) for e in errors for m in e["messages"])
+    elif raw:
+        answer["body"] = json.loads(raw.decode().replace(server.url, "<server>"))
+    return answer
+
+
+def check(ours: Server, baseline: Server, fixture: Fixture, secret: str) -> tuple[int, list[str]]:
+    """The number of requests compared, and one line per disagreement."""
+    signed = tokens(secret)
+    problems, last_etag, compared = [], {}, 0
+    for what, method, path, body, user, headers, expected in cases(fixture):
+        answers = {}
+        for server in (ours, baseline):
+            scheme, user_ = user if isinstance(user, tuple) else ("Bearer", user)
+            auth = f"{scheme} {signed[user_]}" if signed.get(user_) else None
+            sent = {k: (last_etag.get(server.kind) if v is LAST_ETAG else v) for k, v in headers.items()}
+            answers[server.kind] = send(server, method, path, body, auth, sent)
+            last_etag[server.kind] = answers[server.kind]["etag"] or last_etag.get(server.kind)
+        compared += 1
+        mine, theirs = answers[OURS], answers[BASELINE]
+        if mine["status"] != expected:
+            problems.append(f"{what}: ours answered {mine['status']}, the check expects {expected}")
+        if mine != theirs:
+            different = {
+                k: (mine.get(k), theirs.get(k)) for k in mine.keys() | theirs.keys() if mine.get(k) != theirs.get(k)
+            }
+            problems.append(f"{what}: ours and baseline differ: {json.dumps(different, default=str)[:600]}")
+    return compared, problems
+
+
+def main() -> int:
+    secret = secrets.token_urlsafe(48)
+    with tempfile.TemporaryDirectory(prefix="bench-parity-") as folder:
+        folder = Path(folder)
+        fixture = build(folder / "template.db", courses=2000, write_courses=20)
+        for kind in (OURS, BASELINE):
+            (folder / f"{kind}.db").write_bytes(Path(fixture.path).read_bytes())
+        with (
+            Server(OURS, folder / f"{OURS}.db", secret, folder / f"{OURS}.log") as ours,
+            Server(BASELINE, folder / f"{BASELINE}.db", secret, folder / f"{BASELINE}.log") as baseline,
+        ):
+            compared, problems = check(ours, baseline, fixture, secret)
+    print("\n".join(problems) or f"parity: {compared} requests, the same answers from both servers")
+    return 1 if problems else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

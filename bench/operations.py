@@ -1,0 +1,44 @@
+"""The benchmarked requests, shared by the driver and the parity check."""
+
+import time
+import uuid
+from dataclasses import dataclass
+
+import jwt
+
+from bench.seed import OWNER, SEARCH_TERM, Fixture
+
+
+@dataclass(frozen=True)
+class Operation:
+    name: str
+    method: str
+    body: str | None
+
+    def paths(self, fixture: Fixture) -> list[str]:
+        if self.method in ("PATCH", "PUT"):
+            return [f"/api/v2/course/{c}/section/{s}/" for c, s in fixture.write_sections]
+        if self.method == "POST":
+            return [f"/api/v2/course/{c}/section/" for c in fixture.write_courses]
+        if self.name == "GET view=edit":
+            return [f"/api/v2/course/{fixture.edit_course}/?view=edit"]
+        return [f"/api/v2/course/search/?search={SEARCH_TERM}"]
+
+
+OPERATIONS = [
+    Operation("PATCH section", "PATCH", '{"name": "Part, renamed", "drip_delay": 7}'),
+    Operation(
+        "PUT section", "PUT", '{"name": "Part, rewritten", "dripped_at": "2026-12-01T09:00:00Z", "drip_delay": 3}'
+    ),
+    Operation("POST section", "POST", '{"name": "One more part", "drip_delay": 1}'),
+    Operation("GET view=edit", "GET", None),
+    Operation("GET search", "GET", None),
+]
+SEARCH = OPERATIONS[-1]
+
+
+def token(secret: str, user_id: int = OWNER, ttl: int = 4 * 3600, **claims) -> str:
+    """An access token as api.auth.issue_token makes them."""
+    now = int(time.time())
+    payload = {"user_id": user_id, "token_type": "access", "jti": uuid.uuid4().hex, "iat": now, "exp": now + ttl}
+    return jwt.encode(payload | claims, secret, algorithm="HS256", headers={"typ": "JWT"})
