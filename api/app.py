@@ -10,12 +10,13 @@ from connexion.jsonifier import Jsonifier
 from connexion.middleware import MiddlewarePosition
 from connexion.options import SwaggerUIOptions
 
-from api import database, errors
+from api import auth, database, errors
+from api.bridge import BufferedWSGI
 from api.config import Settings
 from api.middleware import GuardBodies, GuardPaths
 from api.storage import LocalStorage
 from api.urls import BASE_PATH
-from api.validation import validator_map
+from api.validation import ParsedBodyRequest, validator_map
 
 SPEC_PATH = Path(__file__).resolve().parent.parent / "openapi" / "v2.yaml"
 
@@ -27,7 +28,12 @@ def load_spec() -> dict:
 def create_app(settings: Settings | None = None) -> connexion.FlaskApp:
     settings = settings or Settings()
     spec = load_spec()
-    app = connexion.FlaskApp(__name__, specification_dir=str(SPEC_PATH.parent), jsonifier=Jsonifier(flask.json))
+    app = connexion.FlaskApp(
+        __name__,
+        specification_dir=str(SPEC_PATH.parent),
+        jsonifier=Jsonifier(flask.json),
+        security_map=auth.SECURITY_MAP,
+    )
     app.add_middleware(GuardPaths, position=MiddlewarePosition.BEFORE_SWAGGER)
     app.add_middleware(GuardBodies, position=MiddlewarePosition.BEFORE_SWAGGER)
     app.add_api(
@@ -42,7 +48,11 @@ def create_app(settings: Settings | None = None) -> connexion.FlaskApp:
 
     flask_app = app.app
     flask_app.config["SETTINGS"] = settings
-    engine = database.make_engine(settings.database_url)
+    flask_app.request_class = ParsedBodyRequest
+    # FlaskApp offers no setting for its ASGI-to-WSGI bridge; this one costs one thread hop per request.
+    app._middleware_app.asgi_app = BufferedWSGI(flask_app.wsgi_app, settings.threads)
+    # One connection per handler thread, and one for a short transaction of its own (idempotency keys).
+    engine = database.make_engine(settings.database_url, connections=settings.threads + 1)
     flask_app.extensions["course_api.engine"] = engine
     flask_app.extensions["course_api.sessionmaker"] = database.make_sessionmaker(engine)
     flask_app.extensions["course_api.media"] = LocalStorage(settings.media_root)

@@ -1,11 +1,12 @@
 """SelfCommunity JWT authentication: HS256 access tokens naming an active user."""
 
+import functools
 import time
 import uuid
 
 import jwt
 from connexion.exceptions import OAuthProblem
-from connexion.security import NO_VALUE
+from connexion.security import NO_VALUE, AbstractSecurityHandler, ApiKeySecurityHandler, BearerSecurityHandler
 
 from api import database
 from api.config import Settings, settings_of
@@ -14,6 +15,27 @@ from models import User
 
 ALGORITHM = "HS256"
 REQUIRED_CLAIMS = ["user_id", "token_type", "jti", "iat", "exp"]
+
+
+class _KnownSignatures:
+    """Connexion inspects the hook's signature on every request; it never changes, so inspect it once."""
+
+    @staticmethod
+    @functools.cache
+    def _accepts_kwarg(func, keyword: str) -> bool:
+        return AbstractSecurityHandler._accepts_kwarg(func, keyword)
+
+
+class BearerHandler(_KnownSignatures, BearerSecurityHandler):
+    pass
+
+
+class TokenHandler(_KnownSignatures, ApiKeySecurityHandler):
+    pass
+
+
+# The spec's schemes by type (see `security_map` of connexion.FlaskApp).
+SECURITY_MAP = {"bearer": BearerHandler, "apiKey": TokenHandler}
 
 
 def decode_bearer(token: str, request) -> dict:

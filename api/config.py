@@ -41,6 +41,8 @@ class Settings:
     max_image_pixels: int = field(default_factory=lambda: int(os.environ.get("MAX_IMAGE_PIXELS", str(50_000_000))))
     # Only behind a proxy that sets them may X-Forwarded-Proto/-Host decide the URLs we hand out.
     trust_proxy: bool = field(default_factory=lambda: _flag("TRUST_PROXY"))
+    # Threads per worker process that run handlers; SQLite takes one writer at a time anyway.
+    threads: int = field(default_factory=lambda: int(os.environ.get("THREADS", "4")))
     host: str = field(default_factory=lambda: os.environ.get("HOST", "127.0.0.1"))
     port: int = field(default_factory=lambda: int(os.environ.get("PORT", "8080")))
 

@@ -1,6 +1,8 @@
 """The engine, and the one session each request works in."""
 
+import fcntl
 import logging
+import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 
@@ -19,20 +21,28 @@ WAIT_SECONDS = 5
 SQLITE_LOCK_WAIT_SECONDS = 30
 
 
-def make_engine(url: str) -> Engine:
+def make_engine(url: str, connections: int = 5) -> Engine:
+    """An engine whose pool keeps `connections` open: one per thread that runs requests, so none is
+    closed and reopened under load."""
+    pool = {"pool_size": connections, "max_overflow": 10}
     if url.startswith("sqlite"):
-        engine = create_engine(url, connect_args={"check_same_thread": False, "timeout": SQLITE_LOCK_WAIT_SECONDS})
+        engine = create_engine(
+            url, connect_args={"check_same_thread": False, "timeout": SQLITE_LOCK_WAIT_SECONDS}, **pool
+        )
+        gate = WriterGate(engine.url.database)
         event.listen(engine, "connect", _sqlite_connect)
-        event.listen(engine, "begin", _sqlite_begin)
+        event.listen(engine, "begin", gate.begin)
+        event.listen(engine, "rollback", gate.end)
+        event.listen(engine.pool, "checkin", gate.checked_in)
         return engine
     # pre-ping drops connections that died with the server, so the process recovers when it is back.
     return create_engine(
-        url, pool_pre_ping=True, pool_timeout=WAIT_SECONDS, connect_args={"connect_timeout": WAIT_SECONDS}
+        url, pool_pre_ping=True, pool_timeout=WAIT_SECONDS, connect_args={"connect_timeout": WAIT_SECONDS}, **pool
     )
 
 
 def _sqlite_connect(dbapi_connection, _record):
-    # Let SQLAlchemy's "begin" event issue BEGIN itself (see _sqlite_begin); the driver's own
+    # Let SQLAlchemy's "begin" event issue BEGIN itself (see WriterGate.begin); the driver's own
     # transaction handling would start write transactions too late to wait for the lock.
     dbapi_connection.isolation_level = None
     cursor = dbapi_connection.cursor()
@@ -44,11 +54,47 @@ def _sqlite_connect(dbapi_connection, _record):
     cursor.close()
 
 
-def _sqlite_begin(connection):
-    # A write transaction takes the write lock at BEGIN, where busy_timeout can wait for it; taken
-    # later (at the first UPDATE) a conflicting writer fails at once with "database is locked".
-    immediate = connection.get_execution_options().get("write", False)
-    connection.exec_driver_sql("BEGIN IMMEDIATE" if immediate else "BEGIN")
+class WriterGate:
+    """SQLite's one write lock, taken at BEGIN, with a fair queue in front of it.
+
+    A write transaction takes the lock at BEGIN IMMEDIATE, where busy_timeout can wait for it; taken
+    later (at the first UPDATE) a conflicting writer fails at once with "database is locked". But
+    SQLite's waiters poll, sleeping up to 100 ms between tries, so under load a waiter could lose to
+    newcomers for seconds. Writers therefore queue here first: the threads of a process on a lock,
+    the processes on an exclusive flock of a file beside the database; the kernel wakes the next one
+    as soon as the previous writer's connection is back in the pool.
+    """
+
+    HELD = "holds_writer_gate"
+
+    def __init__(self, database: str | None):
+        self._threads = threading.Lock()
+        self._file = None
+        if database and database != ":memory:" and not database.startswith("file:"):
+            self._file = open(f"{database}-writer.lock", "a")  # noqa: SIM115 - held for the process's life
+
+    def begin(self, connection):
+        immediate = connection.get_execution_options().get("write", False)
+        # A timeout only means queueing at SQLite's own lock instead, as without the gate.
+        if immediate and self._threads.acquire(timeout=SQLITE_LOCK_WAIT_SECONDS):
+            if self._file is not None:
+                fcntl.flock(self._file, fcntl.LOCK_EX)
+            connection.info[self.HELD] = True
+        try:
+            connection.exec_driver_sql("BEGIN IMMEDIATE" if immediate else "BEGIN")
+        except BaseException:
+            self.end(connection)
+            raise
+
+    def end(self, connection):
+        self.checked_in(None, connection)
+
+    def checked_in(self, _dbapi_connection, record):
+        # After COMMIT or ROLLBACK the session hands its connection back: the next writer may go.
+        if record is not None and record.info.pop(self.HELD, False):
+            if self._file is not None:
+                fcntl.flock(self._file, fcntl.LOCK_UN)
+            self._threads.release()
 
 
 def make_sessionmaker(engine: Engine) -> sessionmaker[Session]:

@@ -6,11 +6,11 @@ in the SDK's shape instead of a single sentence).
 """
 
 import base64
-import copy
 import json
 import typing as t
 from urllib.parse import parse_qsl
 
+import flask
 from connexion.datastructures import MediaTypeDict
 from connexion.json_schema import Draft4RequestValidator
 from connexion.validators import (
@@ -108,19 +108,55 @@ def _storable_text(value: t.Any) -> t.Any:
     return value
 
 
+# schema id -> (schema, validator). Connexion builds a validator per request; building one costs
+# far more than running it, and the schemas live as long as the app.
+_validators: dict[int, tuple[dict, Draft4Validator]] = {}
+
+
+def validator_for(schema: dict, cls=Draft4RequestValidator) -> Draft4Validator:
+    """The validator of this schema object, built on first use. jsonschema validators are immutable."""
+    entry = _validators.get(id(schema))
+    if entry is None or entry[0] is not schema:
+        entry = _validators[id(schema)] = (schema, cls(schema, format_checker=Draft4Validator.FORMAT_CHECKER))
+    return entry[1]
+
+
 async def _read(stream) -> bytes:
     return b"".join([chunk async for chunk in stream])
+
+
+# Where a validator leaves the body it parsed, for the handler (see ParsedBodyRequest).
+PARSED_BODY = "course_api.parsed_body"
+
+
+def _keep_parsed(scope, body) -> None:
+    scope.setdefault("extensions", {})[PARSED_BODY] = body
+
+
+class ParsedBodyRequest(flask.Request):
+    """A Flask request whose JSON is the body validation has already parsed (and, for forms, typed).
+
+    Parsing it a second time would cost as much as the first, and could only give the same result.
+    """
+
+    def get_json(self, force=False, silent=False, cache=True):
+        extensions = self.environ.get("asgi.scope", {}).get("extensions", {})
+        if PARSED_BODY in extensions:
+            return extensions[PARSED_BODY]
+        return super().get_json(force=force, silent=silent, cache=cache)
 
 
 class JSONBodyValidator(JSONRequestBodyValidator):
     async def _parse(self, stream, scope):
         raw = await _read(stream)
-        return parse_json(raw) if raw else None
+        body = parse_json(raw) if raw else None
+        _keep_parsed(scope, body)
+        return body
 
     def _validate(self, body):
         if body is None and not self._nullable:
             raise BadRequest("The request body is missing.", code="required")
-        raise_for_errors(self._validator, body)
+        raise_for_errors(validator_for(self._schema), body)
 
 
 class FormBodyValidator(FormDataValidator):
@@ -130,10 +166,6 @@ class FormBodyValidator(FormDataValidator):
     """
 
     MUTABLE_VALIDATION = True
-
-    @property
-    def _validator(self):
-        return Draft4RequestValidator(self._schema, format_checker=Draft4Validator.FORMAT_CHECKER)
 
     async def _parse(self, stream, scope):
         raw = await _read(stream)
@@ -148,7 +180,7 @@ class FormBodyValidator(FormDataValidator):
         return coerce_form(_storable_text(pairs), self._schema)
 
     def _validate(self, body):
-        raise_for_errors(self._validator, body)
+        raise_for_errors(validator_for(self._schema), body)
 
     async def wrap_receive(self, receive, *, scope):
         # Connexion takes a body of length 0 for a missing body; as a form it is one without fields.
@@ -158,6 +190,7 @@ class FormBodyValidator(FormDataValidator):
         return await super().wrap_receive(receive, scope=scope)
 
     def _insert_body(self, receive, *, body, scope):
+        _keep_parsed(scope, body)
         receive, scope = super()._insert_body(receive, body=body, scope=scope)
         MutableHeaders(scope=scope)["content-type"] = "application/json"
         return receive, scope
@@ -259,8 +292,8 @@ class ParamValidator(ParameterValidator):
         name = param["name"]
         if value is None:
             return [(name, "required", "This parameter is required.")] if param.get("required") else []
-        validator = Draft4Validator(copy.deepcopy(param["schema"]), format_checker=Draft4Validator.FORMAT_CHECKER)
-        return [(name, str(e.validator), _short(e.message)) for e in validator.iter_errors(value)]
+        errors = validator_for(param["schema"], Draft4Validator).iter_errors(value)
+        return [(name, str(e.validator), _short(e.message)) for e in errors]
 
 
 def validator_map() -> dict:
