@@ -1,7 +1,7 @@
 """Handlers of the `courses` tag."""
 
 from flask import current_app
-from sqlalchemy import func, select
+from sqlalchemy import Integer, func, select, text
 
 from api import database, editing
 from api.access import (
@@ -54,7 +54,7 @@ def search(user, search=None, categories=None, statuses=None, ordering="-id", li
     me = current_user(user)
     criteria = [visible_to(me)]
     if search:
-        criteria.append(Course.search_text.contains(search.casefold(), autoescape=True))
+        criteria.append(_containing(search.casefold()))
     if categories:
         criteria.append(
             Course.id.in_(select(course_categories.c.course_id).where(course_categories.c.category_id.in_(categories)))
@@ -64,6 +64,17 @@ def search(user, search=None, categories=None, statuses=None, ordering="-id", li
     column = ORDERINGS[ordering.lstrip("-")]
     order = column.desc() if ordering.startswith("-") else column.asc()
     return _page_of(me, criteria, order, limit, offset)
+
+
+def _containing(term: str):
+    """Courses whose name or description contains `term` (case-folded), through the search index
+    of migration 0005 where it applies: PostgreSQL's trigram index serves LIKE itself, SQLite's FTS5
+    table needs MATCH. Terms under three characters make no trigram and scan either way."""
+    if len(term) >= 3 and database.session().get_bind().dialect.name == "sqlite":
+        phrase = '"' + term.replace('"', '""') + '"'
+        matching = text("SELECT rowid FROM courses_search WHERE courses_search MATCH :phrase")
+        return Course.id.in_(matching.bindparams(phrase=phrase).columns(rowid=Integer))
+    return Course.search_text.contains(term, autoescape=True)
 
 
 def _page_of(me, criteria, order, limit, offset):

@@ -2,9 +2,12 @@
 
 import contextlib
 
+import flask
 import pytest
-from sqlalchemy import event
+from sqlalchemy import event, select
+from sqlalchemy.orm import Session
 
+from models import Course
 from tests.conftest import API, auth
 
 
@@ -60,3 +63,46 @@ def test_listings_cost_the_same_for_1_or_40_matches(app, client, make, alice, bo
             assert course.id
         counts.append(statements_for(app, client, "GET", f"{API}{path}", alice))
     assert counts[0] == counts[1]
+
+
+def search_plan(app, term: str) -> str:
+    """The database's plan for the search query's WHERE clause, as text."""
+    from api import courses
+
+    engine = app.app.extensions["course_api.engine"]
+    with app.app.test_request_context(), Session(engine) as db:
+        flask.g.db_session = db
+        where = courses._containing(term)
+        query = select(Course.id).where(where)
+        compiled = query.compile(engine, compile_kwargs={"literal_binds": True})
+        with engine.connect() as connection:
+            if engine.dialect.name == "postgresql":
+                connection.exec_driver_sql("SET enable_seqscan = off")  # a tiny table would be scanned anyway
+                rows = connection.exec_driver_sql(f"EXPLAIN {compiled}").all()
+            else:
+                rows = connection.exec_driver_sql(f"EXPLAIN QUERY PLAN {compiled}").all()
+        flask.g.pop("db_session")
+    return "\n".join(str(row[-1]) for row in rows)
+
+
+@pytest.mark.parametrize("term", ["watercolour", "ÉCOLE", 'say "hi"'])
+def test_search_uses_the_index(app, make, alice, term):
+    make.course(alice, name="Watercolour école")
+
+    plan = search_plan(app, term.casefold())
+
+    assert ("courses_search" in plan) or ("ix_courses_search_text_trgm" in plan), plan
+
+
+def test_the_index_follows_renames_and_deletes(client, make, alice, db):
+    course = make.course(alice, name="Watercolour basics", description="Wet on wet")
+    search = f"{API}/course/search/"
+
+    def found(term):
+        return [c["id"] for c in client.get(search, params={"search": term}, headers=auth(alice)).json()["results"]]
+
+    assert found("watercolour") == [course.id] and found("wet on") == [course.id]
+    client.patch(f"{API}/course/{course.id}/", json={"name": "Oil painting"}, headers=auth(alice))
+    assert found("watercolour") == [] and found("oil pai") == [course.id] and found("wet on") == [course.id]
+    client.delete(f"{API}/course/{course.id}/", headers=auth(alice))
+    assert found("oil pai") == []
