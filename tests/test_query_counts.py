@@ -43,19 +43,20 @@ def statements_for(app, client, method, url, user, **kwargs):
     ],
     ids=["get", "get-edit", "list-sections", "reorder"],
 )
-def test_course_requests_cost_the_same_with_2_or_200_sections(app, client, make, alice, method, suffix, body):
+def test_course_requests_cost_the_same_with_1_or_500_sections(app, client, make, alice, method, suffix, body):
     counts = []
-    for size in (2, 200):
+    # A reorder needs two sections to change anything; a single one would save its UPDATE.
+    for size in (2 if body else 1, 500):
         course = make.course(alice, sections=size, categories=[make.category(), make.category()])
         json = {"sections_order": [s.id for s in reversed(course.sections)]} if body else None
         counts.append(statements_for(app, client, method, f"{API}/course/{course.id}{suffix}", alice, json=json))
     assert counts[0] == counts[1]
 
 
-@pytest.mark.parametrize("path", ["/course/search/?search=match", "/course/?limit=100"], ids=["search", "mine"])
-def test_listings_cost_the_same_for_1_or_40_matches(app, client, make, alice, bob, path):
+@pytest.mark.parametrize("path", ["/course/search/?search=match&limit=100", "/course/?limit=100"], ids=["search", "mine"])
+def test_listings_cost_the_same_for_1_or_100_matches(app, client, make, alice, bob, path):
     counts = []
-    for size in (1, 40):
+    for size in (1, 100):
         for n in range(size):
             course = make.course(
                 bob, name=f"match {size}-{n}", sections=3, joined=[alice], categories=[make.category()]
