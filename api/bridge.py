@@ -7,6 +7,8 @@ from concurrent.futures import ThreadPoolExecutor
 
 from a2wsgi.wsgi import build_environ
 
+from api.middleware import receive_body
+
 
 class BufferedWSGI:
     """ASGI to WSGI for an app whose requests and answers fit in memory, as ours do.
@@ -33,13 +35,8 @@ class BufferedWSGI:
             await send({"type": "websocket.close", "code": 1000})
 
     async def _serve(self, scope, receive, send):
-        body = bytearray()
-        more = True
-        while more:
-            message = await receive()
-            body += message.get("body", b"")
-            more = message.get("more_body", False)
-        environ = build_environ(scope, io.BytesIO(body))
+        # GuardBodies has already bounded the body.
+        environ = build_environ(scope, io.BytesIO(await receive_body(receive)))
         # Connexion keeps the request's context in context variables; the thread must see them.
         run = contextvars.copy_context().run
         status, headers, content = await asyncio.get_running_loop().run_in_executor(

@@ -37,6 +37,8 @@ def file_keys(course_id: int, digest: str) -> dict[int, str]:
 
 def set_picture(course: Course, picture: Picture | None) -> None:
     """Give a locked, flushed course a new picture (None: none); files the change orphans go after the transaction."""
+    if picture is None and course.image_digest is None:
+        return  # no picture before or after: no file to write or delete
     if picture is not None:
         store = storage()
         for size, key in file_keys(course.id, picture.digest).items():

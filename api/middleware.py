@@ -76,19 +76,25 @@ def _too_large(limit: int) -> PayloadTooLarge:
     return PayloadTooLarge(f"The body is larger than the limit of {limit} bytes.")
 
 
-async def _buffer_chunked(scope, receive, limit: int):
-    """Read a chunked body (up to the limit) and hand it on with a Content-Length.
-
-    Connexion takes a request without Content-Length for one without a body.
-    """
+async def receive_body(receive, limit: int | None = None) -> bytes:
+    """The whole body of a request; 413 as soon as it passes `limit`."""
     body = bytearray()
     more = True
     while more:
         message = await receive()
         body += message.get("body", b"")
         more = message.get("more_body", False)
-        if len(body) > limit:
+        if limit is not None and len(body) > limit:
             raise _too_large(limit)
+    return bytes(body)
+
+
+async def _buffer_chunked(scope, receive, limit: int):
+    """Read a chunked body (up to the limit) and hand it on with a Content-Length.
+
+    Connexion takes a request without Content-Length for one without a body.
+    """
+    body = await receive_body(receive, limit)
     scope = dict(scope)
     scope["headers"] = [(k, v) for k, v in scope["headers"] if k not in (b"transfer-encoding", b"content-length")]
     scope["headers"].append((b"content-length", str(len(body)).encode()))
@@ -99,6 +105,6 @@ async def _buffer_chunked(scope, receive, limit: int):
         if replayed:
             return await receive()
         replayed = True
-        return {"type": "http.request", "body": bytes(body), "more_body": False}
+        return {"type": "http.request", "body": body, "more_body": False}
 
     return scope, replay
