@@ -53,7 +53,9 @@ def test_course_requests_cost_the_same_with_1_or_500_sections(app, client, make,
     assert counts[0] == counts[1]
 
 
-@pytest.mark.parametrize("path", ["/course/search/?search=match&limit=100", "/course/?limit=100"], ids=["search", "mine"])
+@pytest.mark.parametrize(
+    "path", ["/course/search/?search=match&limit=100", "/course/?limit=100"], ids=["search", "mine"]
+)
 def test_listings_cost_the_same_for_1_or_100_matches(app, client, make, alice, bob, path):
     counts = []
     for size in (1, 100):
