@@ -1,6 +1,7 @@
 """Who may see and change a course: the visibility and role rules in one place."""
 
 from sqlalchemy import ColumnElement, and_, exists, false, or_, select
+from sqlalchemy.orm import lazyload
 
 from api import database
 from api.errors import Forbidden, NotFound
@@ -9,6 +10,9 @@ from models import Course, CourseMembership, Section, User
 CREATOR, MANAGER, JOINED = "creator", "manager", "joined"
 EDITORS = {CREATOR, MANAGER}
 LISTED_PRIVACIES = ("open", "private")
+# For requests that need the course's own row only: its sections, categories and creator are
+# then loaded if and when something reads them, instead of eagerly with every course.
+ROW_ONLY = (lazyload(Course.sections), lazyload(Course.categories), lazyload(Course.created_by))
 
 
 def role_of(course: Course, user: User) -> str | None:
@@ -16,18 +20,19 @@ def role_of(course: Course, user: User) -> str | None:
 
 
 def roles_in(courses: list[Course], user: User) -> dict[int, str | None]:
-    """The user's role in each course, in one query whatever the number of courses."""
+    """The user's role in each course, in one query whatever the number of courses (none for their own)."""
+    others = [c.id for c in courses if c.created_by_id != user.id]
     member_of = (
         dict(
             database.session()
             .execute(
                 select(CourseMembership.course_id, CourseMembership.role).where(
-                    CourseMembership.user_id == user.id, CourseMembership.course_id.in_([c.id for c in courses])
+                    CourseMembership.user_id == user.id, CourseMembership.course_id.in_(others)
                 )
             )
             .all()
         )
-        if courses
+        if others
         else {}
     )
     return {c.id: CREATOR if c.created_by_id == user.id else member_of.get(c.id) for c in courses}
@@ -69,14 +74,15 @@ def holds_any_role(user: User, roles: list[str]) -> ColumnElement[bool]:
     return or_(*clauses) if clauses else false()
 
 
-def visible_course(course_id: int, user: User) -> tuple[Course, str | None]:
+def visible_course(course_id: int, user: User, options=()) -> tuple[Course, str | None]:
     """The course and the caller's role in it; 404 when it does not exist for this caller.
 
-    A writing request holds the course row until it commits (PostgreSQL: SELECT ... FOR UPDATE;
-    SQLite serialises writers anyway), so changes to one course and its sections never interleave.
+    `options` are loader options for the course (ROW_ONLY). A writing request holds the course row
+    until it commits (PostgreSQL: SELECT ... FOR UPDATE; SQLite serialises writers anyway), so
+    changes to one course and its sections never interleave.
     """
     lock = {"of": Course} if database.writing() else None  # only the course row, not its creator's
-    course = database.session().get(Course, course_id, with_for_update=lock)
+    course = database.session().get(Course, course_id, with_for_update=lock, options=options)
     if course is None or course.deleted:
         raise NotFound("No such course.")
     role = role_of(course, user)
@@ -85,9 +91,9 @@ def visible_course(course_id: int, user: User) -> tuple[Course, str | None]:
     return course, role
 
 
-def editable_course(course_id: int, user: User) -> tuple[Course, str]:
+def editable_course(course_id: int, user: User, options=()) -> tuple[Course, str]:
     """A course the caller may change: 404 if they cannot see it, 403 if they only see it."""
-    course, role = visible_course(course_id, user)
+    course, role = visible_course(course_id, user, options)
     _require_editor(role)
     return course, role
 
@@ -98,7 +104,7 @@ def editable_section(course_id: int, section_id: int, user: User) -> tuple[Cours
     A section of any other course does not exist here, for everyone: that 404 comes before the 403
     that a caller who may see the course but not edit it gets for the course's own sections.
     """
-    course, role = visible_course(course_id, user)
+    course, role = visible_course(course_id, user, ROW_ONLY)
     section = database.session().get(Section, section_id)
     if section is None or section.course_id != course.id:
         raise NotFound("No such section in this course.")

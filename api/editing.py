@@ -1,7 +1,7 @@
 """How changes to courses, sections and roles are applied, with the rules the spec cannot express."""
 
 from slugify import slugify
-from sqlalchemy import delete, select
+from sqlalchemy import delete, func, select
 
 from api import database
 from api.access import CREATOR, JOINED, MANAGER
@@ -130,18 +130,22 @@ def _reorder(course: Course, order: list[int]) -> None:
 
 
 def add_section(course: Course, data: dict) -> Section:
-    if len(course.sections) >= MAX_SECTIONS:
+    """Append a section. The count and the last position come from SQL: the course's sections stay unloaded."""
+    db = database.session()
+    count, last = db.execute(
+        select(func.count(), func.max(Section.position)).where(Section.course_id == course.id)
+    ).one()
+    if count >= MAX_SECTIONS:
         raise Conflict(f"A course holds at most {MAX_SECTIONS} sections.", code="limit")
-    position = max((s.position for s in course.sections), default=-1) + 1
-    section = Section(position=position, **({"drip_delay": 0} | data))
-    course.sections.append(section)
+    section = Section(course_id=course.id, position=(-1 if last is None else last) + 1, **({"drip_delay": 0} | data))
+    db.add(section)
     revise(course)
     database.session().flush()
     return section
 
 
 def remove_section(course: Course, section: Section) -> None:
-    course.sections.remove(section)
+    database.session().delete(section)
     revise(course)
     database.session().flush()
 

@@ -29,13 +29,13 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 import flask
-from connexion.jsonifier import Jsonifier
 from marshmallow import ValidationError
 from sqlalchemy import delete, select, update
 from sqlalchemy.exc import IntegrityError
 
 from api import database, errors
 from api.errors import ApiProblem
+from api.json_output import JSONIFIER
 from models import IdempotencyKey, User
 from models.base import utcnow
 
@@ -50,9 +50,6 @@ KEPT_ERRORS = frozenset({400, 422})
 # The headers a replay repeats; the rest (Date, Content-Length...) belong to each exchange.
 KEPT_HEADERS = ("Content-Type", "ETag", "Location")
 CLAIM_ATTEMPTS = 3
-
-# The same serializer as the app's (api.app), so a stored body has the bytes of the first answer.
-_json = Jsonifier(flask.json)
 
 
 class KeyReused(ApiProblem):
@@ -269,5 +266,5 @@ def _unpack(result) -> tuple[int, dict, str | None]:
             headers = dict(item)
     if body is not None and not _header(headers, "Content-Type"):
         headers["Content-Type"] = "application/json"
-    text = None if body is None else _json.dumps(body)
+    text = None if body is None else JSONIFIER.dumps(body)
     return status or (200 if body is not None else 204), headers, text

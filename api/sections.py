@@ -1,7 +1,7 @@
 """Handlers of the `sections` tag."""
 
 from api import editing
-from api.access import editable_course, editable_section
+from api.access import ROW_ONLY, editable_course, editable_section
 from api.auth import current_user
 from api.idempotency import idempotent
 from api.preconditions import not_modified, require_match, tagged
@@ -21,7 +21,7 @@ def list(user, id):  # noqa: A001, A002 - the spec's names
 @idempotent
 def create(user, id, body):  # noqa: A002
     """Append a section to a course."""
-    course, _ = editable_course(id, current_user(user))
+    course, _ = editable_course(id, current_user(user), ROW_ONLY)
     section = editing.add_section(course, _load.load(body))
     return json_response(_dump.dump(section), 201, tagged(section))
 
