@@ -4,15 +4,16 @@ from sqlalchemy import ColumnElement, and_, exists, false, or_, select
 from sqlalchemy.orm import lazyload
 
 from api import database
+from api.auth import current_user
 from api.errors import Forbidden, NotFound
 from models import Course, CourseMembership, Section, User
 
 CREATOR, MANAGER, JOINED = "creator", "manager", "joined"
 EDITORS = {CREATOR, MANAGER}
 LISTED_PRIVACIES = ("open", "private")
-# For requests that need the course's own row only: its sections, categories and creator are
-# then loaded if and when something reads them, instead of eagerly with every course.
-ROW_ONLY = (lazyload(Course.sections), lazyload(Course.categories), lazyload(Course.created_by))
+# For requests that need the course's own row (and its creator) only: its sections and categories
+# are then loaded if and when something reads them, instead of eagerly with every course.
+ROW_ONLY = (lazyload(Course.sections), lazyload(Course.categories))
 
 
 def role_of(course: Course, user: User) -> str | None:
@@ -74,8 +75,8 @@ def holds_any_role(user: User, roles: list[str]) -> ColumnElement[bool]:
     return or_(*clauses) if clauses else false()
 
 
-def visible_course(course_id: int, user: User, options=()) -> tuple[Course, str | None]:
-    """The course and the caller's role in it; 404 when it does not exist for this caller.
+def visible_course(course_id: int, user_id: int, options=()) -> tuple[Course, str | None]:
+    """The course and the role in it of the caller (the token's user); 404 when it does not exist for them.
 
     `options` are loader options for the course (ROW_ONLY). A writing request holds the course row
     until it commits (PostgreSQL: SELECT ... FOR UPDATE; SQLite serialises writers anyway), so
@@ -83,6 +84,9 @@ def visible_course(course_id: int, user: User, options=()) -> tuple[Course, str 
     """
     lock = {"of": Course} if database.writing() else None  # only the course row, not its creator's
     course = database.session().get(Course, course_id, with_for_update=lock, options=options)
+    # The caller is looked up after the course, which brings its creator along: for the creator
+    # this takes no query of its own. It still comes first: an inactive user gets 401, not 404.
+    user = current_user(user_id)
     if course is None or course.deleted:
         raise NotFound("No such course.")
     role = role_of(course, user)
@@ -91,20 +95,20 @@ def visible_course(course_id: int, user: User, options=()) -> tuple[Course, str 
     return course, role
 
 
-def editable_course(course_id: int, user: User, options=()) -> tuple[Course, str]:
+def editable_course(course_id: int, user_id: int, options=()) -> tuple[Course, str]:
     """A course the caller may change: 404 if they cannot see it, 403 if they only see it."""
-    course, role = visible_course(course_id, user, options)
+    course, role = visible_course(course_id, user_id, options)
     _require_editor(role)
     return course, role
 
 
-def editable_section(course_id: int, section_id: int, user: User) -> tuple[Course, Section]:
+def editable_section(course_id: int, section_id: int, user_id: int) -> tuple[Course, Section]:
     """A section of an editable course.
 
     A section of any other course does not exist here, for everyone: that 404 comes before the 403
     that a caller who may see the course but not edit it gets for the course's own sections.
     """
-    course, role = visible_course(course_id, user, ROW_ONLY)
+    course, role = visible_course(course_id, user_id, ROW_ONLY)
     section = database.session().get(Section, section_id)
     if section is None or section.course_id != course.id:
         raise NotFound("No such section in this course.")

@@ -6,7 +6,8 @@ from pathlib import Path
 
 import connexion
 import yaml
-from connexion.middleware import MiddlewarePosition
+from connexion.middleware import ConnexionMiddleware, MiddlewarePosition
+from connexion.middleware.request_validation import RequestValidationMiddleware
 from connexion.options import SwaggerUIOptions
 
 from api import auth, database, errors
@@ -14,6 +15,7 @@ from api.bridge import BufferedWSGI
 from api.config import Settings
 from api.json_output import JSONIFIER
 from api.middleware import GuardBodies, GuardPaths
+from api.prepared import PreparedRequestValidation, prepare_handlers
 from api.storage import LocalStorage
 from api.urls import BASE_PATH
 from api.validation import ParsedBodyRequest, validator_map
@@ -25,6 +27,14 @@ def load_spec() -> dict:
     return yaml.safe_load(SPEC_PATH.read_text())
 
 
+def _middlewares() -> list:
+    """Connexion's middleware stack, with request validation that prepares once what it can."""
+    return [
+        PreparedRequestValidation if middleware is RequestValidationMiddleware else middleware
+        for middleware in ConnexionMiddleware.default_middlewares
+    ]
+
+
 def create_app(settings: Settings | None = None) -> connexion.FlaskApp:
     settings = settings or Settings()
     spec = load_spec()
@@ -33,6 +43,7 @@ def create_app(settings: Settings | None = None) -> connexion.FlaskApp:
         specification_dir=str(SPEC_PATH.parent),
         jsonifier=JSONIFIER,
         security_map=auth.SECURITY_MAP,
+        middlewares=_middlewares(),
     )
     app.add_middleware(GuardPaths, position=MiddlewarePosition.BEFORE_SWAGGER)
     app.add_middleware(GuardBodies, position=MiddlewarePosition.BEFORE_SWAGGER)
@@ -49,6 +60,7 @@ def create_app(settings: Settings | None = None) -> connexion.FlaskApp:
     flask_app = app.app
     flask_app.config["SETTINGS"] = settings
     flask_app.request_class = ParsedBodyRequest
+    prepare_handlers(flask_app)
     # FlaskApp offers no setting for its ASGI-to-WSGI bridge; this one costs one thread hop per request.
     app._middleware_app.asgi_app = BufferedWSGI(flask_app.wsgi_app, settings.threads)
     # One connection per handler thread, and one for a short transaction of its own (idempotency keys).

@@ -89,11 +89,10 @@ def _page_of(me, criteria, order, limit, offset):
 
 def get(user, id, view="user"):  # noqa: A002 - the spec's parameter name
     """One course, in the representation the caller may see."""
-    me = current_user(user)
     if view == "edit":
-        course, role = editable_course(id, me)
+        course, role = editable_course(id, user)
     else:
-        course, role = visible_course(id, me)
+        course, role = visible_course(id, user)
     return not_modified(course) or json_response(represent_course(course, role, view), headers=tagged(course))
 
 
@@ -105,7 +104,7 @@ def update(user, id, body):  # noqa: A002
 def patch(user, id, body):  # noqa: A002
     """Change exactly the fields sent."""
     data = _load.load(body)  # before the course is locked, as in `create`
-    course, role = editable_course(id, current_user(user))
+    course, role = editable_course(id, user)
     require_match(course)
     editing.change_course(course, data)
     return json_response(represent_course(course, role), headers=tagged(course))
@@ -113,7 +112,7 @@ def patch(user, id, body):  # noqa: A002
 
 def delete(user, id):  # noqa: A002
     """Soft-delete a course; its name and slug become free."""
-    course, _ = editable_course(id, current_user(user))
+    course, _ = editable_course(id, user)
     require_match(course)
     editing.delete_course(course)
     return no_content()

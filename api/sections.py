@@ -2,7 +2,6 @@
 
 from api import editing
 from api.access import ROW_ONLY, editable_course, editable_section
-from api.auth import current_user
 from api.idempotency import idempotent
 from api.preconditions import not_modified, require_match, tagged
 from api.responses import json_response, no_content
@@ -14,21 +13,21 @@ _dump = SectionSchema()
 
 def list(user, id):  # noqa: A001, A002 - the spec's names
     """All sections of a course in display order."""
-    course, _ = editable_course(id, current_user(user))
+    course, _ = editable_course(id, user)
     return json_response(_dump.dump(course.sections, many=True))
 
 
 @idempotent
 def create(user, id, body):  # noqa: A002
     """Append a section to a course."""
-    course, _ = editable_course(id, current_user(user), ROW_ONLY)
+    course, _ = editable_course(id, user, ROW_ONLY)
     section = editing.add_section(course, _load.load(body))
     return json_response(_dump.dump(section), 201, tagged(section))
 
 
 def get(user, id, section_id):  # noqa: A002
     """One section of a course."""
-    _, section = editable_section(id, section_id, current_user(user))
+    _, section = editable_section(id, section_id, user)
     return not_modified(section) or json_response(_dump.dump(section), headers=tagged(section))
 
 
@@ -39,7 +38,7 @@ def update(user, id, section_id, body):  # noqa: A002
 
 def patch(user, id, section_id, body):  # noqa: A002
     """Change exactly the fields sent."""
-    course, section = editable_section(id, section_id, current_user(user))
+    course, section = editable_section(id, section_id, user)
     require_match(section)
     editing.change_section(course, section, _load.load(body))
     return json_response(_dump.dump(section), headers=tagged(section))
@@ -47,7 +46,7 @@ def patch(user, id, section_id, body):  # noqa: A002
 
 def delete(user, id, section_id):  # noqa: A002
     """Delete a section and drop it from the course's order."""
-    course, section = editable_section(id, section_id, current_user(user))
+    course, section = editable_section(id, section_id, user)
     require_match(section)
     editing.remove_section(course, section)
     return no_content()

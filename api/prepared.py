@@ -1,0 +1,105 @@
+"""The parts of Connexion's request handling that depend only on the spec, built once.
+
+Connexion 3 rebuilds, on every request, objects that depend on nothing but the operation: two URI
+parsers, a parameter validator and a media type table in request validation, and on the Flask side
+a URI parser and the whole chain of handler decorators (which inspects the handler's signature).
+None of them holds anything of a request, so here each operation builds its own once and reuses
+it; what is checked, and how, is Connexion's. (The cost is upstream issue spec-first/connexion#2045.)
+"""
+
+import functools
+
+from connexion import utils
+from connexion.apps.flask import FlaskOperation
+from connexion.datastructures import MediaTypeDict
+from connexion.decorators import FlaskDecorator
+from connexion.exceptions import UnsupportedMediaTypeProblem
+from connexion.middleware.request_validation import (
+    RequestValidationAPI,
+    RequestValidationMiddleware,
+    RequestValidationOperation,
+)
+
+
+class _PreparedOperation(RequestValidationOperation):
+    """Request validation of one operation."""
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        operation = self._operation
+        self._uri_parser = operation._uri_parser_class(operation.parameters, operation.body_definition())
+        self._parameters = self._validator_map["parameter"](
+            operation.parameters,
+            uri_parser=self._uri_parser,
+            strict_validation=self.strict_validation,
+            security_query_params=self.security_query_params,
+        )
+        self._accepted = MediaTypeDict([(media_type.lower(), None) for media_type in operation.consumes])
+
+    def validate_mime_type(self, mime_type: str) -> None:
+        if self._operation.consumes and mime_type.lower() not in self._accepted:
+            raise UnsupportedMediaTypeProblem(
+                detail=f"Invalid Content-type ({mime_type}), expected {self._operation.consumes}"
+            )
+
+    async def __call__(self, scope, receive, send):
+        self._parameters.validate(scope)
+        mime_type, encoding = self.extract_content_type(scope["headers"])
+        self.validate_mime_type(mime_type)
+        schema = self._operation.body_schema(mime_type)
+        body_validator = None
+        if schema:
+            try:
+                body_validator = self._validator_map["body"][mime_type]
+            except KeyError:
+                pass  # a media type without a validator is passed on as it is, as Connexion does
+        if body_validator is not None:
+            validator = body_validator(
+                schema=schema,
+                required=self._operation.request_body.get("required", False),
+                nullable=utils.is_nullable(self._operation.body_definition(mime_type)),
+                encoding=encoding,
+                strict_validation=self.strict_validation,
+                uri_parser=self._uri_parser,
+            )
+            receive, scope = await validator.wrap_receive(receive, scope=scope)
+        await self.next_app(scope, receive, send)
+
+
+class _PreparedAPI(RequestValidationAPI):
+    def make_operation(self, operation) -> RequestValidationOperation:
+        return _PreparedOperation(
+            self.next_app,
+            operation=operation,
+            strict_validation=self.strict_validation,
+            validator_map=self.validator_map,
+        )
+
+
+class PreparedRequestValidation(RequestValidationMiddleware):
+    """Takes the place of Connexion's RequestValidationMiddleware (see api.app)."""
+
+    api_cls = _PreparedAPI
+
+
+class _PreparedDecorator(FlaskDecorator):
+    def __call__(self, function):
+        prepared = {}
+
+        @functools.wraps(function)
+        def wrapper(*args, **kwargs):
+            if not prepared:
+                # `uri_parser` reads the operation of the current request: the first request builds
+                # both. Two threads may both do it; they build the same thing.
+                prepared.update(uri_parser=self.uri_parser, handler=self.decorate(function))
+            return prepared["handler"](self.framework.get_request(uri_parser=prepared["uri_parser"]))
+
+        return wrapper
+
+
+def prepare_handlers(flask_app) -> None:
+    """Give every operation of the Flask app a handler chain that is built once."""
+    for endpoint, view in flask_app.view_functions.items():
+        if isinstance(view, FlaskOperation):
+            decorator = _PreparedDecorator(pythonic_params=view.pythonic_params, jsonifier=view.jsonifier)
+            flask_app.view_functions[endpoint] = decorator(view.__wrapped__)
