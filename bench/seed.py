@@ -25,6 +25,10 @@ OWNER, MANAGER, OUTSIDER = 1, 2, 3
 USERS = 50
 SEARCH_TERM = "watercolour"
 MATCH_SHARE = 0.01
+# And at least this many in any corpus, so that a search fills its page of 20 whatever the size:
+# the search-scaling runs then compare the same work on 1 000 and 100 000 courses (1 % of 1 000
+# would be 10 matches, of which 6 visible, against a full page of 20).
+MIN_MATCHES = 40
 EDIT_SECTIONS = 50
 WRITE_SECTIONS = 10
 CORPUS_SECTIONS = 3
@@ -159,7 +163,7 @@ def build(path: Path, courses: int, write_courses: int = 0, seed: int = 7) -> Fi
 
     for course_id in range(2 + write_courses, courses + 1):
         topic = rng.choice(TOPICS)
-        match = rng.random() < MATCH_SHARE
+        match = rng.random() < MATCH_SHARE or course_id < 2 + write_courses + MIN_MATCHES
         name = f"{'Watercolour and ' if match else ''}{topic.capitalize()} {course_id}"
         description = f"{rng.choice(LEVELS)} course on {topic}, with exercises, examples and a final project."
         privacy = rng.choices(PRIVACIES, PRIVACY_WEIGHTS)[0]

@@ -7,7 +7,7 @@ import pytest
 from sqlalchemy import event, select
 from sqlalchemy.orm import Session
 
-from models import Course
+from models import Course, Section
 from tests.conftest import API, auth
 
 
@@ -50,6 +50,43 @@ def test_course_requests_cost_the_same_with_1_or_500_sections(app, client, make,
         course = make.course(alice, sections=size, categories=[make.category(), make.category()])
         json = {"sections_order": [s.id for s in reversed(course.sections)]} if body else None
         counts.append(statements_for(app, client, method, f"{API}/course/{course.id}{suffix}", alice, json=json))
+    assert counts[0] == counts[1]
+
+
+@contextlib.contextmanager
+def loading_sections():
+    """The ids of the Section rows the ORM builds objects for meanwhile."""
+    loaded = []
+
+    def on_load(section, context):
+        loaded.append(section.id)
+
+    event.listen(Section, "load", on_load)
+    try:
+        yield loaded
+    finally:
+        event.remove(Section, "load", on_load)
+
+
+@pytest.mark.parametrize(
+    ("method", "on_section", "json"),
+    [
+        ("PATCH", True, {"name": "Renamed"}),
+        ("PUT", True, {"name": "Rewritten", "drip_delay": 2}),
+        ("DELETE", True, None),
+        ("POST", False, {"name": "One more"}),
+    ],
+    ids=["patch", "put", "delete", "create"],
+)
+def test_section_writes_read_no_other_section(app, client, make, alice, method, on_section, json):
+    counts = []
+    for size in (1, 500):
+        course = make.course(alice, sections=size)
+        target = course.sections[size // 2]
+        url = f"{API}/course/{course.id}/section/" + (f"{target.id}/" if on_section else "")
+        with loading_sections() as loaded:
+            counts.append(statements_for(app, client, method, url, alice, json=json))
+        assert loaded == ([target.id] if on_section else [])
     assert counts[0] == counts[1]
 
 

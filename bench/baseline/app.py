@@ -4,15 +4,20 @@ Flask 3 and the SQLAlchemy ORM, no Connexion, no marshmallow, no spec: routes ar
 bodies are checked by hand, answers are dicts given to `jsonify`. `bench.run` serves it with gunicorn's
 default sync workers, as Flask's deployment docs do, and as many of them as ours has (2). A sync worker
 handles one request at a time and closes the connection after it (wrk reconnects: that cost is the
-baseline's); ours runs each worker's requests on a2wsgi's pool of 10 threads.
+baseline's); ours keeps connections open and runs each worker's requests on a pool of threads
+behind its event loop (`THREADS`, api/bridge.py).
 
 Why comparing against it is fair:
 
-* Same database work. It uses the same models (so the same tables, indexes and relationship
-  loading) and `api.database.make_engine`, so SQLite runs with the same WAL mode, busy timeout and
+* Same database writes. It uses the same models (so the same tables and indexes) and
+  `api.database.make_engine`, so SQLite runs with the same WAL mode, busy timeout and
   `BEGIN IMMEDIATE` for writing requests. Writes open their write transaction when the request
   starts, as ours do, and bump `revision` with the same SQL expression (`revision = revision + 1`)
   on the section and on its course; a new section goes at the end of the course's order.
+* Its reads are the plain ones: the user by id, then the course with what the models load with
+  it by default (creator, categories, sections). Ours chooses per operation what to load (a
+  section write reads the course row and the section only, a new section's place is one SQL
+  aggregate, the creator's user comes with the course): that is part of what is compared.
 * Same rules. The same HS256 verification (required claims, leeway, `token_type`, positive
   `user_id`), the user loaded and checked active on every request, the same visibility and role
   rules (404 for what the caller may not see, 403 for what they may see but not edit), the same
