@@ -67,21 +67,24 @@ def add_category(settings: Settings, name: str) -> dict:
         return {"id": category.id, "name": category.name, "slug": category.slug}
 
 
-def serve(settings: Settings, host: str, port: int, workers: int) -> None:
+def serve(settings: Settings, host: str, port: int, workers: int) -> int:
     import uvicorn
 
-    # uvicorn would believe X-Forwarded-* from any local client; only TRUST_PROXY may make it (api/urls.py).
-    uvicorn.run(
-        "api.app:asgi",
+    from api import workers as worker_processes
+
+    options = dict(
+        app="api.app:asgi",
         factory=True,
-        host=host,
-        port=port,
-        workers=workers,
         access_log=False,
         log_level="info",
+        # uvicorn would believe X-Forwarded-* from any local client; only TRUST_PROXY may make it (api/urls.py).
         proxy_headers=settings.trust_proxy,
         forwarded_allow_ips="*" if settings.trust_proxy else None,
     )
+    if workers > 1:
+        return worker_processes.run(workers, host, port, options)
+    uvicorn.run(host=host, port=port, **options)
+    return 0
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -130,7 +133,7 @@ def main(argv: list[str] | None = None) -> int:
     elif args.command == "db":
         upgrade(settings)
     elif args.command == "serve":
-        serve(settings, args.host or settings.host, args.port or settings.port, args.workers)
+        return serve(settings, args.host or settings.host, args.port or settings.port, args.workers)
     return 0
 
 
