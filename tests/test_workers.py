@@ -9,7 +9,8 @@ from pathlib import Path
 
 import pytest
 
-from tests.live import SERVE, live_service
+from api import workers
+from tests.live import SERVE, free_port, live_service
 
 ROOT = Path(__file__).resolve().parent.parent
 LISTEN = "0A"  # the state column of /proc/net/tcp
@@ -41,7 +42,8 @@ def _cmdline(pid: int) -> bytes:
 
 @pytest.fixture
 def service(tmp_path):
-    with live_service("workers", tmp_path, [{"username": "ada"}], workers=3) as (server, _engine):
+    # One database per test: on PostgreSQL the name is the database's.
+    with live_service(f"workers_{tmp_path.name}", tmp_path, [{"username": "ada"}], workers=3) as (server, _engine):
         yield server
 
 
@@ -90,3 +92,16 @@ def test_several_workers_need_a_fixed_port(tmp_path):
     )
     assert run.returncode == 1
     assert "several workers need a fixed --port" in run.stderr
+
+
+def test_worker_sockets_share_a_port_that_a_plain_socket_cannot_take():
+    port = free_port()
+    first, second = workers._listen("127.0.0.1", port), workers._listen("127.0.0.1", port)
+    try:
+        assert first.getsockname() == second.getsockname() == ("127.0.0.1", port)
+        with pytest.raises(SystemExit, match="Address already in use"):
+            workers.check_free("127.0.0.1", port)
+    finally:
+        first.close()
+        second.close()
+    workers.check_free("127.0.0.1", port)
