@@ -74,6 +74,10 @@ def create_app(settings: Settings | None = None) -> connexion.FlaskApp:
     errors.register(app, spec, BASE_PATH)
     # Connexion warns on every request of operations that accept both JSON and forms.
     logging.getLogger("connexion.operations").setLevel(logging.ERROR)
+    # Connexion builds its middleware, request validation among it, on the first request (a private
+    # method, Connexion 3.3.0). Built now, a spec it cannot serve (api.prepared refuses a media type it
+    # cannot validate) stops the start instead of failing every request.
+    app.middleware.app, app.middleware.middleware_stack = app.middleware._build_middleware_stack()
     return app
 
 

@@ -3,11 +3,12 @@
 from flask import current_app
 from sqlalchemy import Integer, func, select, text
 
-from api import database, editing
+from api import database, editing, images
 from api.access import (
     CREATOR,
     JOINED,
     MANAGER,
+    ROW_ONLY,
     editable_course,
     holds_any_role,
     roles_in,
@@ -30,14 +31,30 @@ DEFAULT_STATUSES = [CREATOR, MANAGER, JOINED]
 @idempotent
 def create(user, body):
     """Create a course owned by the caller."""
-    # Loading decodes a picture, which can take a while: do it before the first query takes the
-    # write lock (SQLite's is for the whole database).
-    data = _load.load(body)
-    me = current_user(user)
+    data = _load_after(lambda: _creator(user), body)
+    course = editing.create_course(data, _creator(user))
+    return json_response(represent_course(course, CREATOR), 201, tagged(course))
+
+
+def _creator(user_id):
+    me = current_user(user_id)
     if current_app.config["SETTINGS"].courses_only_staff and not me.is_staff:
         raise Forbidden("Only staff members may create courses.")
-    course = editing.create_course(data, me)
-    return json_response(represent_course(course, CREATOR), 201, tagged(course))
+    return me
+
+
+def _load_after(check, body) -> dict:
+    """The loaded body; a picture in it is decoded only once `check` (who may write) has passed.
+
+    Decoding a picture costs up to a second of CPU and hundreds of megabytes, so a caller who may
+    not write never gets that far. The check runs in a read transaction of its own, because the
+    request's write transaction would hold SQLite's database-wide write lock through the decoding;
+    the handler checks again in that transaction.
+    """
+    if body.get(images.FIELD):
+        with database.read_only():
+            check()
+    return _load.load(body)
 
 
 def list(user, statuses=None, created_by=None, limit=20, offset=0):  # noqa: A001 - the spec's verb
@@ -103,7 +120,7 @@ def update(user, id, body):  # noqa: A002
 
 def patch(user, id, body):  # noqa: A002
     """Change exactly the fields sent."""
-    data = _load.load(body)  # before the course is locked, as in `create`
+    data = _load_after(lambda: editable_course(id, user, ROW_ONLY), body)
     course, role = editable_course(id, user)
     require_match(course)
     editing.change_course(course, data)

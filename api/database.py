@@ -102,7 +102,7 @@ def make_sessionmaker(engine: Engine) -> sessionmaker[Session]:
 
 
 def writing() -> bool:
-    return request.method in WRITE_METHODS
+    return request.method in WRITE_METHODS and not g.get("read_only", False)
 
 
 def session() -> Session:
@@ -112,6 +112,24 @@ def session() -> Session:
         if writing():
             g.db_session.connection(execution_options={"write": True})
     return g.db_session
+
+
+@contextmanager
+def read_only() -> Iterator[None]:
+    """Run the request's queries inside the block in a read transaction that ends with it.
+
+    For checks a writing request makes before slow work that must not hold the write lock; the
+    request's write transaction begins afterwards, at its next query, and checks again.
+    """
+    g.read_only = True
+    try:
+        yield
+    finally:
+        g.read_only = False
+        db = g.pop("db_session", None)
+        if db is not None:
+            db.rollback()
+            db.close()
 
 
 @contextmanager

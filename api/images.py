@@ -9,6 +9,7 @@ import binascii
 import hashlib
 import io
 import re
+import threading
 import warnings
 from dataclasses import dataclass
 
@@ -26,6 +27,10 @@ MIN_SIDE = min(RENDITIONS.values())
 WEBP_QUALITY = 85
 # Part of every file name: bump it when rendering changes, so new files never reuse old names.
 RENDERING = "webp-q85-v1"
+
+# Decoding and rendering take up to a second of CPU and hundreds of megabytes each; more of them at
+# once than a worker's share of the cores would only queue in memory.
+_decoders = threading.BoundedSemaphore(2)
 
 _DATA_URL = re.compile(r"data:(?P<type>image/[a-z]+);base64,(?P<data>[A-Za-z0-9+/]*={0,2})")
 
@@ -82,6 +87,11 @@ def render(media_type: str, data: bytes, *, max_bytes: int, max_pixels: int) -> 
         raise BadRequest("The picture is empty.", field=FIELD, code="empty")
     if len(data) > max_bytes:
         raise too_large(max_bytes)
+    with _decoders:
+        return _render(media_type, data, max_pixels)
+
+
+def _render(media_type: str, data: bytes, max_pixels: int) -> Picture:
     try:
         with warnings.catch_warnings():
             # Our own pixel limit (checked below) is the one that counts; Pillow's only backs it up.

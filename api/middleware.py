@@ -5,7 +5,7 @@ import re
 from starlette.datastructures import Headers
 
 from api.config import settings_of
-from api.errors import NotFound, PayloadTooLarge, UnsupportedMediaType
+from api.errors import BadRequest, NotFound, PayloadTooLarge, UnsupportedMediaType
 from api.urls import BASE_PATH
 
 BODY_METHODS = {"POST", "PUT", "PATCH"}
@@ -17,6 +17,9 @@ _PICTURE_WRITES = {
     "PATCH": re.compile(_COURSE + "[^/]+/"),
 }
 _NOTHING = re.compile(r"(?!)")
+# type "/" subtype, then the parameters (RFC 9110, section 8.3.1).
+_TOKEN = r"[!#$%&'*+.^_`|~0-9A-Za-z-]+"
+_MEDIA_TYPE = re.compile(rf"[ \t]*({_TOKEN}/{_TOKEN})[ \t]*(;.*)?", re.DOTALL)
 
 
 class GuardPaths:
@@ -39,29 +42,52 @@ class GuardBodies:
     """Refuse bodies we would have to guess about or that are too big, before anything reads them.
 
     A body without a Content-Type is refused rather than guessed: Connexion would validate it as
-    JSON while Flask hands the handler raw bytes. A body over the limit is refused from its
-    Content-Length without reading it, or, when it is sent in chunks, as soon as it passes the limit.
+    JSON while Flask hands the handler raw bytes. The media type is written in lower case here,
+    once: media types are case-insensitive (RFC 9110, section 8.3.1), but the layers after this one
+    (Connexion's choice of schema and validator, Starlette's and Werkzeug's parsers) compare them
+    exactly, and a validator that finds no match lets the body through unchecked. A body over the
+    limit is refused from its Content-Length without reading it, or, when it is sent in chunks, as
+    soon as it passes the limit. Methods that take no body (GET, DELETE...) are refused one.
     """
 
     def __init__(self, app):
         self.app = app
 
     async def __call__(self, scope, receive, send):
-        if scope["type"] == "http" and scope["method"] in BODY_METHODS:
-            limit = body_limit(scope)
+        if scope["type"] == "http":
             headers = Headers(scope=scope)
             declared = headers.get("content-length", "0")
-            has_body = declared != "0" or "transfer-encoding" in headers
-            if has_body and not headers.get("content-type"):
-                raise UnsupportedMediaType(
-                    "Say what the body is: send Content-Type application/json, application/x-www-form-urlencoded "
-                    "or multipart/form-data."
-                )
-            if declared.isdigit() and int(declared) > limit:
-                raise _too_large(limit)
-            if "content-length" not in headers and has_body:
-                scope, receive = await _buffer_chunked(scope, receive, limit)
+            has_body = declared.strip("0") != "" or "transfer-encoding" in headers
+            if has_body and scope["method"] not in BODY_METHODS:
+                raise BadRequest(f"A {scope['method']} request takes no body.", code="body_not_allowed")
+            if has_body:
+                scope = _canonical_content_type(scope, headers)
+                limit = body_limit(scope)
+                if declared.isdigit() and int(declared) > limit:
+                    raise _too_large(limit)
+                if "content-length" not in headers:
+                    scope, receive = await _buffer_chunked(scope, receive, limit)
         await self.app(scope, receive, send)
+
+
+def _canonical_content_type(scope, headers: Headers):
+    """The scope with its one Content-Type's media type in lower case; 400/415 when there is none to read."""
+    values = headers.getlist("content-type")
+    if not values:
+        raise UnsupportedMediaType(
+            "Say what the body is: send Content-Type application/json, application/x-www-form-urlencoded "
+            "or multipart/form-data."
+        )
+    if len(values) > 1:
+        raise BadRequest("Send one Content-Type header, not several.", field="Content-Type", code="invalid")
+    match = _MEDIA_TYPE.fullmatch(values[0])
+    if match is None:
+        raise UnsupportedMediaType(f"'{values[0][:100]}' is not a media type (type/subtype).")
+    canonical = match[1].lower() + (match[2] or "")
+    scope = dict(scope)
+    scope["headers"] = [(k, v) for k, v in scope["headers"] if k != b"content-type"]
+    scope["headers"].append((b"content-type", canonical.encode("latin-1")))
+    return scope
 
 
 def body_limit(scope) -> int:

@@ -22,7 +22,25 @@ from connexion.middleware.request_validation import (
 
 
 class _PreparedOperation(RequestValidationOperation):
-    """Request validation of one operation."""
+    """Request validation of one operation.
+
+    Compared with upstream Connexion 3.3.0's `RequestValidationOperation.__call__`, line by line
+    (tests/test_prepared.py fails when that source changes):
+
+    * The URI parser, the parameter validator, the accepted media types and, per media type, the
+      body schema, its validator class and its nullability are built here once, not per request.
+      Upstream builds a second, identical URI parser for the body validator; one serves both.
+    * Media types are matched without regard to case (RFC 9110, section 8.3.1) for acceptance, the
+      schema and the validator. Upstream lowers them for acceptance only, then looks the schema and
+      the validator up case-sensitively; `Application/JSON` found neither and its body went on
+      unvalidated. (GuardBodies also writes the header in lower case for the layers after this one.)
+    * A declared media type without a schema or a validator is an error when the app is built.
+      Upstream logs "Skipping validation" at request time and passes the body on unchecked.
+    * `extract_content_type` guesses the first declared media type when a request has no
+      Content-Type, as upstream does; GuardBodies refuses such requests when they carry a body.
+    * Everything else is upstream's: the parameters are validated first, then the media type (415),
+      then the body, and the validator's `wrap_receive` hands the parsed body on.
+    """
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
@@ -35,6 +53,21 @@ class _PreparedOperation(RequestValidationOperation):
             security_query_params=self.security_query_params,
         )
         self._accepted = MediaTypeDict([(media_type.lower(), None) for media_type in operation.consumes])
+        self._bodies = MediaTypeDict(
+            [(media_type.lower(), self._body_of(media_type)) for media_type in operation.consumes]
+        )
+
+    def _body_of(self, media_type: str) -> tuple[dict, type, bool]:
+        """(schema, validator class, nullable) of the body in one media type; refuses what it cannot check."""
+        operation = self._operation
+        schema = operation.body_schema(media_type)
+        validator = self._validator_map["body"].get(media_type.lower())
+        if not schema or validator is None:
+            raise ValueError(
+                f"{operation.method.upper()} {operation.path}: the spec declares a {media_type} body, "
+                "but no schema or no validator checks it"
+            )
+        return schema, validator, utils.is_nullable(operation.body_definition(media_type))
 
     def validate_mime_type(self, mime_type: str) -> None:
         if self._operation.consumes and mime_type.lower() not in self._accepted:
@@ -46,18 +79,13 @@ class _PreparedOperation(RequestValidationOperation):
         self._parameters.validate(scope)
         mime_type, encoding = self.extract_content_type(scope["headers"])
         self.validate_mime_type(mime_type)
-        schema = self._operation.body_schema(mime_type)
-        body_validator = None
-        if schema:
-            try:
-                body_validator = self._validator_map["body"][mime_type]
-            except KeyError:
-                pass  # a media type without a validator is passed on as it is, as Connexion does
-        if body_validator is not None:
+        body = self._bodies.get(mime_type.lower())
+        if body is not None:
+            schema, body_validator, nullable = body
             validator = body_validator(
                 schema=schema,
                 required=self._operation.request_body.get("required", False),
-                nullable=utils.is_nullable(self._operation.body_definition(mime_type)),
+                nullable=nullable,
                 encoding=encoding,
                 strict_validation=self.strict_validation,
                 uri_parser=self._uri_parser,

@@ -6,13 +6,15 @@ in the SDK's shape instead of a single sentence).
 """
 
 import base64
+import itertools
 import json
+import re
 import typing as t
+from itertools import accumulate, islice
 from urllib.parse import parse_qsl
 
 import flask
 from connexion.datastructures import MediaTypeDict
-from connexion.json_schema import Draft4RequestValidator
 from connexion.validators import (
     VALIDATOR_MAP,
     FormDataValidator,
@@ -22,11 +24,22 @@ from connexion.validators import (
 from jsonschema import Draft4Validator, ValidationError
 from starlette.datastructures import Headers, MutableHeaders
 
-from api import images, multipart
+from api import images, keywords, multipart
 from api.config import settings_of
-from api.errors import BadRequest, field_errors
+from api.errors import BadRequest, PayloadTooLarge, field_errors
 
 MESSAGE_LIMIT = 200
+# An answer lists this many problems at most, so its size and the cost of finding them stay bounded
+# however many the request holds.
+MAX_ERRORS = 20
+# JSON nested deeper than this, or holding more arrays and objects, is refused before it is parsed.
+# No request needs as much (a course sent back whole with 1 000 sections holds about 2 100), and
+# each costs work of Python: a megabyte of `{}` took a third of a second to parse.
+MAX_DEPTH = 64
+MAX_CONTAINERS = 10_000
+# A form value is an integer only when written in ASCII digits (int() would also take "٣" and "²"),
+# and only up to 19 of them, as many as a 64-bit id needs; anything else stays text and fails validation.
+_FORM_INTEGER = re.compile(r"-?[0-9]{1,19}")
 
 
 def _short(text: str) -> str:
@@ -35,12 +48,11 @@ def _short(text: str) -> str:
 
 def _describe(error: ValidationError, prefix: str = "") -> list[tuple[str | None, str, str]]:
     path = ".".join(str(p) for p in error.path)
-    base = ".".join(p for p in (prefix, path) if p)
+    base = _short(".".join(p for p in (prefix, path) if p))
     if error.validator == "additionalProperties":
-        known = set(error.schema.get("properties", {}))
         return [
             (_join(base, name), "unknown_field", f"'{_short(name)}' is not a field of this resource.")
-            for name in sorted(set(error.instance) - known)
+            for name in keywords.unknown_names(error.instance, error.schema, MAX_ERRORS + 1)
         ]
     if error.validator == "required":
         return [
@@ -54,14 +66,23 @@ def _describe(error: ValidationError, prefix: str = "") -> list[tuple[str | None
 
 
 def _join(base: str, name: str) -> str:
-    return f"{base}.{name}" if base else name
+    return _short(f"{base}.{name}" if base else name)
 
 
 def raise_for_errors(validator, instance, prefix: str = "") -> None:
-    errors = sorted(validator.iter_errors(instance), key=lambda e: [str(p) for p in e.path])
+    # iter_errors finds errors lazily: looking for one more than we list is all the work done.
+    errors = sorted(islice(validator.iter_errors(instance), MAX_ERRORS + 1), key=lambda e: [str(p) for p in e.path])
     if errors:
-        items = [item for error in errors for item in _describe(error, prefix)]
-        raise BadRequest("The request is not valid; see `errors` for each field.", errors=field_errors(items))
+        problems = [item for error in errors for item in _describe(error, prefix)]
+        refuse("The request is not valid; see `errors` for each field.", problems)
+
+
+def refuse(detail: str, problems: list[tuple[str | None, str, str]]) -> t.NoReturn:
+    """A 400 listing at most MAX_ERRORS of `problems` (field, code, message), saying so when there were more."""
+    if len(problems) > MAX_ERRORS:
+        problems = problems[:MAX_ERRORS]
+        detail += f" Only the first {MAX_ERRORS} problems are listed."
+    raise BadRequest(detail, errors=field_errors(problems))
 
 
 def _reject_constant(name: str):
@@ -69,43 +90,67 @@ def _reject_constant(name: str):
 
 
 def _no_duplicate_keys(pairs):
-    result = {}
-    for key, value in pairs:
-        if key in result:
-            raise ValueError(f"duplicate key {key!r}")
-        result[key] = value
+    result = dict(pairs)  # in C: a loop here made a body of many small objects take half a second
+    if len(result) != len(pairs):
+        seen = set()
+        duplicate = next(key for key, _ in pairs if key in seen or seen.add(key))
+        raise ValueError(f"duplicate key {_short(duplicate)!r}")
     return result
 
 
 def parse_json(raw: bytes) -> t.Any:
-    """Strict JSON: UTF-8 only, no NaN/Infinity, no repeated keys, bounded nesting."""
+    """Strict JSON: UTF-8 only, no NaN/Infinity, no repeated keys, at most MAX_DEPTH levels."""
     try:
         text = raw.decode("utf-8")
-        body = json.loads(text, parse_constant=_reject_constant, object_pairs_hook=_no_duplicate_keys)
     except UnicodeDecodeError:
         raise BadRequest("The body is not valid UTF-8.", code="parse_error")
-    except RecursionError:
-        raise BadRequest("The body is nested too deeply.", code="parse_error")
+    _check_shape(text)
+    try:
+        body = json.loads(text, parse_constant=_reject_constant, object_pairs_hook=_no_duplicate_keys)
     except ValueError as exc:
         raise BadRequest(f"The body is not valid JSON: {_short(str(exc))}", code="parse_error")
-    return _storable_text(body)
+    if _SURROGATE_ESCAPE.search(text):
+        _check_strings(body)
+    return body
 
 
-def _storable_text(value: t.Any) -> t.Any:
+# What matters to the shape of JSON text, found by regular expressions, which run in C: walking the
+# parsed result of a megabyte of small objects in Python took half a second of the event loop.
+_STRING = re.compile(r'"[^"\\]*(?:\\.[^"\\]*)*"')
+_NOT_BRACKET = re.compile(r"[^\[\]{}]+")
+_STEP = {"[": 1, "{": 1, "]": -1, "}": -1}
+# Valid UTF-8 cannot hold a surrogate; only a \uD800-\uDFFF escape can make one (alone, unpaired).
+_SURROGATE_ESCAPE = re.compile(r"\\u[dD][89a-fA-F]")
+
+
+def _check_shape(text: str) -> None:
+    """Refuse JSON text nested more than MAX_DEPTH levels or holding more than MAX_CONTAINERS arrays and objects."""
+    if text.count("[") + text.count("{") <= MAX_DEPTH:
+        return  # too few brackets for either (the usual case), known without the work below
+    brackets = _NOT_BRACKET.sub("", _STRING.sub("", text))  # brackets inside strings do not count
+    if len(brackets) > 2 * MAX_CONTAINERS:
+        raise BadRequest(f"The body holds more than {MAX_CONTAINERS} arrays and objects.", code="parse_error")
+    if max(accumulate(map(_STEP.__getitem__, brackets)), default=0) > MAX_DEPTH:
+        raise BadRequest(f"The body is nested more than {MAX_DEPTH} levels deep.", code="parse_error")
+
+
+def _check_strings(value: t.Any) -> None:
     """Refuse lone UTF-16 surrogates: JSON escapes allow them, but no database can store them."""
-    if isinstance(value, str):
-        try:
-            value.encode("utf-8")
-        except UnicodeEncodeError:
-            raise BadRequest("Text may not contain unpaired UTF-16 surrogates.", code="invalid_text")
-    elif isinstance(value, dict):
-        for key, item in value.items():
-            _storable_text(key)
-            _storable_text(item)
-    elif isinstance(value, list):
-        for item in value:
-            _storable_text(item)
-    return value
+    pending = [[value]]
+    while pending:
+        item = pending.pop()
+        for part in itertools.chain.from_iterable(item.items()) if isinstance(item, dict) else item:
+            if isinstance(part, str):
+                _check_text(part)
+            elif isinstance(part, list | dict):
+                pending.append(part)
+
+
+def _check_text(text: str) -> None:
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        raise BadRequest("Text may not contain unpaired UTF-16 surrogates.", code="invalid_text")
 
 
 # schema id -> (schema, validator). Connexion builds a validator per request; building one costs
@@ -113,7 +158,7 @@ def _storable_text(value: t.Any) -> t.Any:
 _validators: dict[int, tuple[dict, Draft4Validator]] = {}
 
 
-def validator_for(schema: dict, cls=Draft4RequestValidator) -> Draft4Validator:
+def validator_for(schema: dict, cls=keywords.BodyValidator) -> Draft4Validator:
     """The validator of this schema object, built on first use. jsonschema validators are immutable."""
     entry = _validators.get(id(schema))
     if entry is None or entry[0] is not schema:
@@ -146,10 +191,26 @@ class ParsedBodyRequest(flask.Request):
         return super().get_json(force=force, silent=silent, cache=cache)
 
 
+def _limit_apart_from_picture(scope, size: int) -> None:
+    """A course write may pass MAX_BODY_BYTES (GuardBodies lets it) only by the picture it really carries."""
+    limit = settings_of(scope).max_body_bytes
+    if size > limit:
+        raise PayloadTooLarge(f"Apart from its picture, the body is larger than the limit of {limit} bytes.")
+
+
+def _parse_json_body(raw: bytes, scope) -> t.Any:
+    if len(raw) > settings_of(scope).max_body_bytes and f'"{images.FIELD}"'.encode() not in raw:
+        _limit_apart_from_picture(scope, len(raw))  # no picture to explain the size: no need to parse
+    body = parse_json(raw)
+    picture = body.get(images.FIELD) if isinstance(body, dict) else None
+    _limit_apart_from_picture(scope, len(raw) - (len(picture) if isinstance(picture, str) else 0))
+    return body
+
+
 class JSONBodyValidator(JSONRequestBodyValidator):
     async def _parse(self, stream, scope):
         raw = await _read(stream)
-        body = parse_json(raw) if raw else None
+        body = _parse_json_body(raw, scope) if raw else None
         _keep_parsed(scope, body)
         return body
 
@@ -170,14 +231,15 @@ class FormBodyValidator(FormDataValidator):
     async def _parse(self, stream, scope):
         raw = await _read(stream)
         if raw.lstrip().startswith(b"{"):
-            return parse_json(raw)
+            return _parse_json_body(raw, scope)
         try:
             pairs = parse_qsl(
                 raw.decode("ascii"), keep_blank_values=True, strict_parsing=bool(raw), encoding="utf-8", errors="strict"
             )
         except (UnicodeError, ValueError):
             raise BadRequest("The form body is malformed or not UTF-8.", code="parse_error")
-        return coerce_form(_storable_text(pairs), self._schema)
+        _limit_apart_from_picture(scope, sum(len(k) + len(v) + 2 for k, v in pairs if k != images.FIELD))
+        return coerce_form(pairs, self._schema)
 
     def _validate(self, body):
         raise_for_errors(validator_for(self._schema), body)
@@ -207,8 +269,9 @@ class MultipartBodyValidator(FormBodyValidator):
         raw = await _read(stream)
         parts = multipart.parse(Headers(scope=scope).get("content-type", ""), raw)
         files = [part for part in parts if part.filename is not None]
+        _limit_apart_from_picture(scope, len(raw) - sum(len(part.data) for part in files))
         pairs = [(part.name, part.text()) for part in parts if part.filename is None]
-        body = coerce_form(_storable_text(pairs), self._schema)
+        body = coerce_form(pairs, self._schema)
         for part in files:
             if part.name in body:
                 raise BadRequest(f"'{_short(part.name)}' is given more than once.", field=part.name, code="invalid")
@@ -259,7 +322,7 @@ def _coerce(value: str, schema: dict) -> t.Any:
     # A form has no null: the word `null` stands for it (the spec says so); an empty value stays "".
     if schema.get("nullable") and value == "null":
         return None
-    if "integer" in types and value.lstrip("-").isdigit():
+    if "integer" in types and _FORM_INTEGER.fullmatch(value):
         return int(value)
     if "boolean" in types and value.lower() in {"true", "false"}:
         return value.lower() == "true"
@@ -272,7 +335,7 @@ class ParamValidator(ParameterValidator):
         if self.strict_validation:
             unknown = self.validate_query_parameter_list(request, security_params=self.security_query_params)
             problems += [
-                (name, "unknown_parameter", f"'{_short(name)}' is not a parameter of this operation.")
+                (_short(name), "unknown_parameter", f"'{_short(name)}' is not a parameter of this operation.")
                 for name in sorted(unknown)
             ]
         # Header names compare without regard to case; Starlette's Headers.get does so.
@@ -283,16 +346,14 @@ class ParamValidator(ParameterValidator):
             for name, param in params.items():
                 problems += self._check(param, values.get(name))
         if problems:
-            raise BadRequest(
-                "The request is not valid; see `errors` for each parameter.", errors=field_errors(problems)
-            )
+            refuse("The request is not valid; see `errors` for each parameter.", problems)
 
     @staticmethod
     def _check(param: dict, value) -> list[tuple[str, str, str]]:
         name = param["name"]
         if value is None:
             return [(name, "required", "This parameter is required.")] if param.get("required") else []
-        errors = validator_for(param["schema"], Draft4Validator).iter_errors(value)
+        errors = islice(validator_for(param["schema"], keywords.ParameterValidator).iter_errors(value), MAX_ERRORS + 1)
         return [(name, str(e.validator), _short(e.message)) for e in errors]
 
 

@@ -1,10 +1,15 @@
 """Bodies over the size limit are refused before they are read, and change nothing.
 
-Section writes have the plain limit (MAX_BODY_BYTES); course writes get room for one picture more.
+Section writes have the plain limit (MAX_BODY_BYTES); course writes get room for one picture more,
+used only by a body that really carries one.
 """
 
+import base64
+import io
 import json
+import random
 
+from PIL import Image
 from sqlalchemy import func, select
 
 from models import Course, Section
@@ -81,8 +86,13 @@ class TestBodyLimit:
         assert response.status_code == 201, response.text
 
     def test_course_writes_have_room_for_a_picture(self, client, alice):
-        padding = " " * (LIMIT + PICTURE_ROOM - 100)
-        body = f'{{"name": "Padded",{padding}"type": "self-paced"}}'
+        noise = Image.frombytes("RGB", (800, 800), random.Random(7).randbytes(800 * 800 * 3))
+        png = io.BytesIO()
+        noise.save(png, "PNG")
+        picture = "data:image/png;base64," + base64.b64encode(png.getvalue()).decode()
+        padding = " " * (LIMIT - 1000)
+        body = f'{{"name": "Padded",{padding}"type": "self-paced", "image_original": "{picture}"}}'
+        assert len(body) > 2 * LIMIT
 
         response = client.post(
             f"{API}/course/", content=body, headers={**auth(alice), "Content-Type": "application/json"}
