@@ -6,7 +6,7 @@ from sqlalchemy import delete, func, select
 from api import database
 from api.access import CREATOR, JOINED, MANAGER
 from api.course_images import set_picture
-from api.errors import BadRequest, Conflict, field_errors
+from api.errors import BadRequest, Conflict, field_errors, listed
 from models import Category, Course, CourseMembership, Section, User
 from models.base import name_key
 
@@ -175,7 +175,7 @@ def change_roles(course: Course, changes: dict[str, list[int]]) -> None:
         if unknown:
             problems.append((names[role], "does_not_exist", f"No such users: {unknown}."))
     if problems:
-        raise BadRequest("The role change is not valid; nothing was changed.", errors=field_errors(problems))
+        raise BadRequest(**listed("The role change is not valid; nothing was changed.", problems))
 
     members = {
         m.user_id: m

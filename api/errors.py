@@ -82,14 +82,29 @@ class PreconditionFailed(ApiProblem):
     code = "precondition_failed"
 
 
+# An answer lists this many problems at most, so that its size, and the cost of finding them, stay
+# bounded however many a request holds.
+MAX_ERRORS = 20
+
+
 def field_errors(items: list[tuple[str | None, str, str]]) -> list[dict]:
-    """Group (field, code, message) triples into the SDK's `errors` list, one entry per field."""
+    """Group (field, code, message) triples into the SDK's `errors` list, one entry per field.
+
+    Only the first MAX_ERRORS triples are kept; `listed` also says so in the detail.
+    """
     grouped: dict[str | None, list[dict]] = {}
-    for field, code, message in items:
+    for field, code, message in items[:MAX_ERRORS]:
         grouped.setdefault(field, []).append({"code": code, "message": message})
     return [
         ({"field": field} if field is not None else {}) | {"messages": messages} for field, messages in grouped.items()
     ]
+
+
+def listed(detail: str, items: list[tuple[str | None, str, str]]) -> dict:
+    """The `detail` and `errors` of a problem listing `items`, for `raise BadRequest(**listed(...))`."""
+    if len(items) > MAX_ERRORS:
+        detail += f" Only the first {MAX_ERRORS} problems are listed."
+    return {"detail": detail, "errors": field_errors(items)}
 
 
 def problem_response(status: int, detail: str, errors: list[dict], headers: dict | None = None):

@@ -26,12 +26,9 @@ from starlette.datastructures import Headers, MutableHeaders
 
 from api import images, keywords, multipart
 from api.config import settings_of
-from api.errors import BadRequest, PayloadTooLarge, field_errors
+from api.errors import MAX_ERRORS, BadRequest, PayloadTooLarge, listed
 
 MESSAGE_LIMIT = 200
-# An answer lists this many problems at most, so its size and the cost of finding them stay bounded
-# however many the request holds.
-MAX_ERRORS = 20
 # JSON nested deeper than this, or holding more arrays and objects, is refused before it is parsed.
 # No request needs as much (a course sent back whole with 1 000 sections holds about 2 100), and
 # each costs work of Python: a megabyte of `{}` took a third of a second to parse.
@@ -78,11 +75,7 @@ def raise_for_errors(validator, instance, prefix: str = "") -> None:
 
 
 def refuse(detail: str, problems: list[tuple[str | None, str, str]]) -> t.NoReturn:
-    """A 400 listing at most MAX_ERRORS of `problems` (field, code, message), saying so when there were more."""
-    if len(problems) > MAX_ERRORS:
-        problems = problems[:MAX_ERRORS]
-        detail += f" Only the first {MAX_ERRORS} problems are listed."
-    raise BadRequest(detail, errors=field_errors(problems))
+    raise BadRequest(**listed(detail, problems))
 
 
 def _reject_constant(name: str):

@@ -14,7 +14,8 @@ from urllib.parse import quote
 import pytest
 from PIL import Image
 
-from api.validation import MAX_CONTAINERS, MAX_DEPTH, MAX_ERRORS
+from api.errors import MAX_ERRORS
+from api.validation import MAX_CONTAINERS, MAX_DEPTH
 from tests.conftest import API, COURSES, course_url, error_codes, make_token, problem
 from tests.test_hostile import refused, snapshot
 
@@ -227,6 +228,17 @@ class TestBoundedErrors:
 
         detail = problem(response, 400)["detail"]
         assert f"first {MAX_ERRORS}" in detail
+
+    def test_a_role_change_lists_at_most_the_limit(self, client, make, world):
+        users = [make.user().id for _ in range(30)]
+
+        response = client.post(
+            course_url(world["course"], "role"), json={"managers": users, "joined": users}, headers=world["alice"]
+        )
+
+        body = problem(response, 400)
+        assert sum(len(entry["messages"]) for entry in body["errors"]) == MAX_ERRORS
+        assert f"first {MAX_ERRORS}" in body["detail"]
 
     def test_too_many_unknown_parameters_are_cut_too(self, client, world):
         query = "&".join(f"p{i}=1" for i in range(500))
