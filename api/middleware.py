@@ -47,20 +47,18 @@ class GuardBodies:
     (Connexion's choice of schema and validator, Starlette's and Werkzeug's parsers) compare them
     exactly, and a validator that finds no match lets the body through unchecked. A body over the
     limit is refused from its Content-Length without reading it, or, when it is sent in chunks, as
-    soon as it passes the limit. Methods that take no body (GET, DELETE...) are refused one.
+    soon as it passes the limit. Other methods pass untouched: nothing reads their bodies, and
+    `api.prepared` refuses one sent to an operation that takes none.
     """
 
     def __init__(self, app):
         self.app = app
 
     async def __call__(self, scope, receive, send):
-        if scope["type"] == "http":
+        if scope["type"] == "http" and scope["method"] in BODY_METHODS:
             headers = Headers(scope=scope)
             declared = headers.get("content-length", "0")
-            has_body = declared.strip("0") != "" or "transfer-encoding" in headers
-            if has_body and scope["method"] not in BODY_METHODS:
-                raise BadRequest(f"A {scope['method']} request takes no body.", code="body_not_allowed")
-            if has_body:
+            if has_body(headers):
                 scope = _canonical_content_type(scope, headers)
                 limit = body_limit(scope)
                 if declared.isdigit() and int(declared) > limit:
@@ -68,6 +66,10 @@ class GuardBodies:
                 if "content-length" not in headers:
                     scope, receive = await _buffer_chunked(scope, receive, limit)
         await self.app(scope, receive, send)
+
+
+def has_body(headers: Headers) -> bool:
+    return headers.get("content-length", "0").strip("0") != "" or "transfer-encoding" in headers
 
 
 def _canonical_content_type(scope, headers: Headers):

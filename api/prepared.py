@@ -19,6 +19,10 @@ from connexion.middleware.request_validation import (
     RequestValidationMiddleware,
     RequestValidationOperation,
 )
+from starlette.datastructures import Headers
+
+from api.errors import BadRequest
+from api.middleware import has_body
 
 
 class _PreparedOperation(RequestValidationOperation):
@@ -38,6 +42,8 @@ class _PreparedOperation(RequestValidationOperation):
       Upstream logs "Skipping validation" at request time and passes the body on unchecked.
     * `extract_content_type` guesses the first declared media type when a request has no
       Content-Type, as upstream does; GuardBodies refuses such requests when they carry a body.
+    * A request with a body to an operation that declares none is refused (400 `body_not_allowed`);
+      upstream ignores it, and the WSGI bridge would read it whole.
     * Everything else is upstream's: the parameters are validated first, then the media type (415),
       then the body, and the validator's `wrap_receive` hands the parsed body on.
     """
@@ -77,6 +83,9 @@ class _PreparedOperation(RequestValidationOperation):
 
     async def __call__(self, scope, receive, send):
         self._parameters.validate(scope)
+        if not self._operation.request_body and has_body(Headers(scope=scope)):
+            # Nothing would read it; refused before anything does.
+            raise BadRequest(f"{scope['method']} {self._operation.path} takes no body.", code="body_not_allowed")
         mime_type, encoding = self.extract_content_type(scope["headers"])
         self.validate_mime_type(mime_type)
         body = self._bodies.get(mime_type.lower())

@@ -249,21 +249,63 @@ class TestBoundedErrors:
 
 
 class TestBoundedBodies:
-    @pytest.mark.parametrize("method", ["GET", "DELETE", "HEAD", "OPTIONS"])
-    def test_a_body_where_none_belongs_is_refused(self, client, db, world, method):
+    @pytest.mark.parametrize(
+        ("method", "where"),
+        [("GET", "course"), ("DELETE", "course"), ("HEAD", "course"), ("GET", "sections"), ("GET", "categories")],
+    )
+    def test_a_body_where_none_belongs_is_refused(self, client, db, world, method, where):
         before = snapshot(db)
+        url = {"course": course_url(world["course"]), "sections": course_url(world["course"], "section")}
+        url["categories"] = f"{API}/category/"
 
         response = client.request(
-            method, course_url(world["course"]), content=b"x" * 10, headers={**world["alice"], "Content-Type": FORM}
+            method, url[where], content=b"x" * 10, headers={**world["alice"], "Content-Type": FORM}
         )
 
         assert response.status_code == 400
         assert snapshot(db) == before
+        if method != "HEAD":
+            assert error_codes(response.json()) == {None: ["body_not_allowed"]}
 
-    def test_unknown_paths_refuse_bodies_without_a_token(self, client, settings):
-        response = client.request("GET", f"{API}/nowhere/", content=b"x" * (settings.max_body_bytes + 1))
+    @pytest.mark.parametrize(
+        ("method", "path", "status"),
+        [("GET", "/nowhere/", 404), ("TRACE", "/course/", 405), ("DELETE", "/course/", 405), ("GET", "/health/", 400)],
+    )
+    def test_nobody_reads_a_body_that_nothing_takes(self, app, method, path, status):
+        """Unknown paths and methods answer without reading the body (no token needed to try)."""
+        import asyncio
 
-        assert response.status_code == 400
+        read = []
+
+        async def receive():
+            read.append(1)
+            return {"type": "http.request", "body": b"x" * 1000, "more_body": True}
+
+        async def call():
+            messages = []
+            scope = {
+                "type": "http",
+                "asgi": {"version": "3.0"},
+                "http_version": "1.1",
+                "method": method,
+                "scheme": "http",
+                "path": API + path,
+                "raw_path": (API + path).encode(),
+                "query_string": b"",
+                "root_path": "",
+                "server": ("testserver", 80),
+                "client": ("127.0.0.1", 1),
+                "headers": [(b"host", b"testserver"), (b"content-length", b"50000000")],
+            }
+
+            async def send(message):
+                messages.append(message)
+
+            await app(scope, receive, send)
+            return messages[0]["status"]
+
+        assert asyncio.run(call()) == status
+        assert read == []
 
     @pytest.mark.parametrize("kind", ["json", "form", "multipart"])
     def test_a_course_write_without_a_picture_keeps_the_plain_limit(self, client, db, world, settings, kind):
