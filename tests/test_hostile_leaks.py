@@ -10,7 +10,7 @@ import pytest
 from sqlalchemy import select
 
 from models import CourseMembership
-from tests.conftest import API, auth, course_url
+from tests.conftest import API, NON_EDITORS, auth, course_url
 from tests.test_hostile import refused, snapshot
 
 SEARCH = f"{API}/course/search/"
@@ -101,3 +101,36 @@ class TestRevokingAccess:
         assert errors == [
             {"field": field, "messages": [{"code": "does_not_exist", "message": f"No such users: [{user.id}]."}]}
         ]
+
+
+# --- Item 12 -------------------------------------------------------------------------------------
+
+
+# The requests that take a section id; a section id that names no section at all.
+SECTION_REQUESTS = [("GET", None), ("PUT", {"name": "Renamed"}), ("PATCH", {"name": "Renamed"}), ("DELETE", None)]
+MISSING_SECTION = 987654
+
+
+class TestSectionAnswersToNonEditors:
+    """A caller who may not edit a course gets one answer for any section id under it: 403 or 404."""
+
+    @pytest.mark.parametrize(("method", "body"), SECTION_REQUESTS, ids=[m for m, _ in SECTION_REQUESTS])
+    def test_the_answer_does_not_depend_on_the_section(self, client, db, make, alice, method, body):
+        people = {"joined": make.user(), "stranger": make.user()}
+        by_privacy = {
+            privacy: make.course(alice, privacy=privacy, sections=1, joined=[people["joined"]])
+            for privacy in {privacy for privacy, _, _ in NON_EDITORS}
+        }
+        foreign_section = make.course(alice, sections=1).sections[0].id
+        before = snapshot(db)
+
+        for privacy, relation, status in NON_EDITORS:
+            course = by_privacy[privacy]
+            for section_id in (course.sections[0].id, foreign_section, MISSING_SECTION):
+                url = course_url(course, "section", section_id)
+                response = client.request(method, url, json=body, headers=auth(people[relation]))
+                refused(response, status, db, before)
+        # Editors alone learn that an id is not a section of the course.
+        for section_id in (foreign_section, MISSING_SECTION):
+            url = course_url(by_privacy["open"], "section", section_id)
+            refused(client.request(method, url, json=body, headers=auth(alice)), 404, db, before)
