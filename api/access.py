@@ -67,6 +67,11 @@ def visible_to(user: User) -> ColumnElement[bool]:
     )
 
 
+def sees_in_full(course: Course, role: str | None) -> bool:
+    """Outsiders of a private course see only its minimal form: no description, sections or revision."""
+    return course.privacy != "private" or role is not None
+
+
 def holds_any_role(user: User, roles: list[str]) -> ColumnElement[bool]:
     member_roles = [role for role in roles if role in (MANAGER, JOINED)]
     clauses = [_has_role(user, member_roles)] if member_roles else []

@@ -11,13 +11,14 @@ from api.access import (
     editable_course,
     holds_any_role,
     roles_in,
+    sees_in_full,
     visible_course,
     visible_to,
 )
 from api.auth import current_user
 from api.errors import Forbidden
 from api.idempotency import idempotent
-from api.preconditions import not_modified, require_match, tagged
+from api.preconditions import content_etag, not_modified, not_modified_by_tag, require_match, tagged
 from api.responses import json_response, no_content, page, represent_course
 from api.schemas import CourseLoadSchema
 from models import Course, course_categories
@@ -93,7 +94,16 @@ def get(user, id, view="user"):  # noqa: A002 - the spec's parameter name
         course, role = editable_course(id, user)
     else:
         course, role = visible_course(id, user)
+    if not sees_in_full(course, role):
+        return _minimal_form(course, role)
     return not_modified(course) or json_response(represent_course(course, role, view), headers=tagged(course))
+
+
+def _minimal_form(course, role):
+    """The minimal form, tagged by its content (see `content_etag`): built even for a 304, to compare."""
+    body = represent_course(course, role)
+    headers = {"ETag": content_etag(course, body)}
+    return not_modified_by_tag(headers["ETag"], headers) or json_response(body, headers=headers)
 
 
 def update(user, id, body):  # noqa: A002

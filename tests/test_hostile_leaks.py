@@ -134,3 +134,35 @@ class TestSectionAnswersToNonEditors:
         for section_id in (foreign_section, MISSING_SECTION):
             url = course_url(by_privacy["open"], "section", section_id)
             refused(client.request(method, url, json=body, headers=auth(alice)), 404, db, before)
+
+
+class TestMinimalFormTag:
+    """The ETag of the minimal form is made from what it shows, not from the revision."""
+
+    def read(self, client, user, course, **headers):
+        return client.get(course_url(course), headers=auth(user) | headers)
+
+    def test_does_not_reveal_the_revision(self, client, make, alice, bob):
+        member = make.user()
+        course = make.course(alice, privacy="private", description="Plans", revision=7, joined=[member])
+
+        tag = self.read(client, bob, course).headers["ETag"]
+
+        assert "r7" not in tag and tag.startswith(f'"c{course.id}-m')
+        assert self.read(client, member, course).headers["ETag"] == f'"c{course.id}-r7"'
+
+    def test_changes_with_what_it_shows_only(self, client, make, alice, bob):
+        course = make.course(alice, privacy="private", description="Plans")
+        first = self.read(client, bob, course)
+
+        edited = client.patch(course_url(course), json={"description": "Other plans"}, headers=auth(alice))
+        assert edited.status_code == 200, edited.text
+        unchanged = self.read(client, bob, course, **{"If-None-Match": first.headers["ETag"]})
+        renamed = client.patch(course_url(course), json={"name": "Renamed"}, headers=auth(alice))
+        assert renamed.status_code == 200, renamed.text
+        changed = self.read(client, bob, course, **{"If-None-Match": first.headers["ETag"]})
+
+        assert (unchanged.status_code, unchanged.headers["ETag"]) == (304, first.headers["ETag"])
+        assert (changed.status_code, changed.json()["name"]) == (200, "Renamed")
+        assert changed.headers["ETag"] != first.headers["ETag"]
+        assert self.read(client, bob, course, **{"If-None-Match": changed.headers["ETag"]}).status_code == 304
