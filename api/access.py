@@ -72,6 +72,15 @@ def sees_in_full(course: Course, role: str | None) -> bool:
     return course.privacy != "private" or role is not None
 
 
+def seen_in_full_by(user: User) -> ColumnElement[bool]:
+    """SQL twin of `sees_in_full`, for the courses `visible_to` the user."""
+    return or_(
+        Course.privacy != "private",
+        Course.created_by_id == user.id,
+        _has_role(user, [MANAGER, JOINED]),
+    )
+
+
 def holds_any_role(user: User, roles: list[str]) -> ColumnElement[bool]:
     member_roles = [role for role in roles if role in (MANAGER, JOINED)]
     clauses = [_has_role(user, member_roles)] if member_roles else []

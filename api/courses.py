@@ -1,7 +1,7 @@
 """Handlers of the `courses` tag."""
 
 from flask import current_app
-from sqlalchemy import Integer, func, select, text
+from sqlalchemy import Integer, and_, func, or_, select, text
 
 from api import database, editing
 from api.access import (
@@ -11,6 +11,7 @@ from api.access import (
     editable_course,
     holds_any_role,
     roles_in,
+    seen_in_full_by,
     sees_in_full,
     visible_course,
     visible_to,
@@ -22,6 +23,7 @@ from api.preconditions import content_etag, not_modified, not_modified_by_tag, r
 from api.responses import json_response, no_content, page, represent_course
 from api.schemas import CourseLoadSchema
 from models import Course, course_categories
+from models.course import SEARCH_SEPARATOR
 
 _load = CourseLoadSchema()
 ORDERINGS = {"id": Course.id, "name": Course.name, "created_at": Course.created_at}
@@ -55,7 +57,7 @@ def search(user, search=None, categories=None, statuses=None, ordering="-id", li
     me = current_user(user)
     criteria = [visible_to(me)]
     if search:
-        criteria.append(_containing(search.casefold()))
+        criteria.append(_shown_containing(me, search.casefold()))
     if categories:
         criteria.append(
             Course.id.in_(select(course_categories.c.course_id).where(course_categories.c.category_id.in_(categories)))
@@ -65,6 +67,23 @@ def search(user, search=None, categories=None, statuses=None, ordering="-id", li
     column = ORDERINGS[ordering.lstrip("-")]
     order = column.desc() if ordering.startswith("-") else column.asc()
     return _page_of(me, criteria, order, limit, offset)
+
+
+def _shown_containing(me, term: str):
+    """Courses in whose text as the caller sees it `term` occurs.
+
+    The index finds the candidates; where the caller sees only the minimal form, the match must also
+    lie in the name, or repeated searches would spell out the hidden description.
+    """
+    return and_(_containing(term), or_(seen_in_full_by(me), _in_name(term)))
+
+
+def _in_name(term: str):
+    """The first occurrence of `term` in `search_text` starts before the separator, so it lies in the name:
+    the spec's pattern keeps control characters out of terms, and a term cannot span the separator."""
+    position = func.strpos if database.session().get_bind().dialect.name == "postgresql" else func.instr
+    found = position(Course.search_text, term)
+    return and_(found > 0, found < position(Course.search_text, SEARCH_SEPARATOR))
 
 
 def _containing(term: str):

@@ -6,12 +6,15 @@ section answers to non-editors, the minimal form's ETag). Refusals are checked w
 tests/test_hostile.py: the exact 4xx problem document, and not a row changed.
 """
 
+import string
+
 import pytest
 from sqlalchemy import select
 
 from models import CourseMembership
-from tests.conftest import API, NON_EDITORS, auth, course_url
+from tests.conftest import API, NON_EDITORS, auth, course_url, empty_database, error_codes
 from tests.test_hostile import refused, snapshot
+from tests.test_query_counts import search_plan
 
 SEARCH = f"{API}/course/search/"
 
@@ -22,6 +25,97 @@ def found(client, user, term) -> tuple[list[int], int]:
     assert response.status_code == 200, response.text
     body = response.json()
     return [course["id"] for course in body["results"]], body["count"]
+
+
+# --- Item 6 --------------------------------------------------------------------------------------
+
+
+class TestSearchShowsNothingHidden:
+    """A non-member's search of a private course only looks at its name, the part they can read."""
+
+    NAME = "Pottery for beginners"
+    # The hidden descriptions of the two worlds; the shared word is in both, and in an open course.
+    HIDDEN = ("zygote quiz jam kiln", "vortex whelk lynx kiln")
+    SHARED = "kiln"
+    TERMS = ["zygote", "quiz jam", "xte", "whelk", "lynx kiln", "z", "x", SHARED, "pottery", "for beg", "o", "e"]
+
+    def world(self, app, db, make, description):
+        """An empty database but for these rows, so that both worlds get the same ids."""
+        empty_database(app.app.extensions["course_api.engine"])
+        db.expunge_all()
+        creator, member, outsider = make.user(), make.user(), make.user()
+        make.course(creator, privacy="open", name="Open studio", description="Fire the kiln at noon")
+        hidden = make.course(creator, privacy="private", name=self.NAME, description=description, joined=[member])
+        return hidden.id, member, outsider
+
+    def test_the_results_do_not_depend_on_the_hidden_text(self, app, client, db, make):
+        seen = []
+        for description in self.HIDDEN:
+            _, _, outsider = self.world(app, db, make, description)
+            seen.append({term: found(client, outsider, term) for term in self.TERMS})
+
+        assert seen[0] == seen[1]
+
+    def test_a_member_finds_the_description_an_outsider_only_the_name(self, app, client, db, make):
+        course_id, member, outsider = self.world(app, db, make, self.HIDDEN[0])
+
+        assert found(client, member, "quiz jam") == ([course_id], 1)
+        assert found(client, outsider, "quiz jam") == ([], 0)
+        assert found(client, member, "pottery for") == found(client, outsider, "pottery for") == ([course_id], 1)
+        # Open courses stay searchable by their description for everyone.
+        assert found(client, outsider, "noon")[1] == 1
+
+    def test_the_hidden_description_cannot_be_spelled_out(self, app, client, db, make):
+        description = "secret plan 42 to go"  # 20 characters
+        course_id, _, outsider = self.world(app, db, make, description)
+
+        recovered, probes = spell_out(client, outsider, course_id, self.NAME.casefold())
+
+        # Before the fix: the whole description, in 785 searches.
+        assert recovered == "", f"recovered {recovered!r} in {probes} searches"
+
+    @pytest.mark.parametrize("term", ["a\x1fb", "\x1f"], ids=["inside", "alone"])
+    def test_a_term_holding_the_separator_is_refused(self, client, db, make, alice, term):
+        make.course(alice, name="Anything")
+        before = snapshot(db)
+
+        response = client.get(SEARCH, params={"search": term}, headers=auth(alice))
+
+        assert "search" in error_codes(refused(response, 400, db, before))
+
+    def test_the_search_still_uses_the_index(self, app, make, alice, bob):
+        make.course(alice, privacy="private", name="Watercolour")
+
+        plan = search_plan(app, "watercolour", user=bob)
+
+        assert ("courses_search" in plan) or ("ix_courses_search_text_trgm" in plan), plan
+
+
+ALPHABET = string.ascii_lowercase + string.digits + " "
+
+
+def spell_out(client, user, course_id, known_name) -> tuple[str, int]:
+    """Read a course's hidden text through searches alone: grow a matching fragment one character at a time.
+
+    Terms that occur in the known name would match anyway and tell nothing, so they are not tried.
+    The fragment can only end as the whole hidden text: a shorter one could still grow at some side.
+    Returns what was read, and the number of searches it took.
+    """
+    probes = 0
+
+    def matches(term):
+        nonlocal probes
+        probes += 1
+        return course_id in found(client, user, term)[0]
+
+    def grown(fragment):
+        longer = [fragment + c for c in ALPHABET] + ([c + fragment for c in ALPHABET] if fragment else [])
+        return next((term for term in longer if term not in known_name and matches(term)), None)
+
+    fragment = ""
+    while (longer := grown(fragment)) is not None:
+        fragment = longer
+    return fragment, probes
 
 
 # --- Item 11 -------------------------------------------------------------------------------------
