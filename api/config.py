@@ -1,5 +1,7 @@
 """Settings read from the environment, with the defaults the README documents."""
 
+import hashlib
+import hmac
 import os
 import secrets
 from dataclasses import dataclass, field
@@ -45,6 +47,17 @@ class Settings:
     threads: int = field(default_factory=lambda: int(os.environ.get("THREADS", "4")))
     host: str = field(default_factory=lambda: os.environ.get("HOST", "127.0.0.1"))
     port: int = field(default_factory=lambda: int(os.environ.get("PORT", "8080")))
+
+    @property
+    def media_key(self) -> bytes:
+        """The key that names picture files (api/images.py), derived from JWT_SECRET.
+
+        Derived rather than a setting of its own, so every worker and every deployment that can
+        verify tokens names files alike with nothing more to configure; the distinct label keeps it
+        from ever serving as a signing key. Rotating JWT_SECRET only changes the names of pictures
+        uploaded afterwards: a stored picture keeps the name its course row holds.
+        """
+        return hmac.new(self.jwt_secret.encode(), b"course-api media file names v1", hashlib.sha256).digest()
 
 
 def settings_of(scope) -> Settings:

@@ -6,14 +6,18 @@ section answers to non-editors, the minimal form's ETag). Refusals are checked w
 tests/test_hostile.py: the exact 4xx problem document, and not a row changed.
 """
 
+import hashlib
 import string
 
 import pytest
 from sqlalchemy import select
 
+from api import images
+from api.config import Settings
 from models import CourseMembership
-from tests.conftest import API, NON_EDITORS, auth, course_url, empty_database, error_codes
+from tests.conftest import API, COURSES, NON_EDITORS, auth, course_url, empty_database, error_codes
 from tests.test_hostile import refused, snapshot
+from tests.test_images import data_url, picture
 from tests.test_query_counts import search_plan
 
 SEARCH = f"{API}/course/search/"
@@ -198,6 +202,39 @@ class TestRevokingAccess:
 
 
 # --- Item 12 -------------------------------------------------------------------------------------
+
+
+class TestPictureNames:
+    """Holding a picture does not tell its URL, so it cannot be used to find the secret course using it."""
+
+    def secret_course_with(self, client, alice, content):
+        response = client.post(
+            COURSES,
+            json={"name": "Hidden", "type": "self-paced", "privacy": "secret", "image_original": data_url(content)},
+            headers=auth(alice),
+        )
+        assert response.status_code == 201, response.text
+        return response.json()
+
+    def test_the_name_cannot_be_computed_from_the_picture(self, client, alice):
+        content = picture()
+        course = self.secret_course_with(client, alice, content)
+        plain = hashlib.sha256(images.RENDERING.encode() + b"\0" + content).hexdigest()[:32]
+
+        probe = client.get(f"{API}/media/course/{course['id']}/{plain}-96.webp")
+        real = client.get(course["image_small"].removeprefix("http://testserver"))
+
+        assert (probe.status_code, real.status_code) == (404, 200)
+        assert plain not in course["image_small"]
+
+    def test_the_name_depends_on_the_server_key(self):
+        content = picture()
+        one = Settings(jwt_secret="a" * 32, database_url="sqlite://").media_key
+        other = Settings(jwt_secret="b" * 32, database_url="sqlite://").media_key
+
+        assert images.file_name(content, one) != images.file_name(content, other)
+        assert images.file_name(content, one) == images.file_name(content, one)
+        assert one != b"a" * 32  # a key of its own, not the token secret
 
 
 # The requests that take a section id; a section id that names no section at all.
