@@ -9,6 +9,12 @@ from pathlib import Path
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 INSTANCE_DIR = PROJECT_ROOT / "instance"
+# RFC 7518, section 3.2: an HS256 key must be at least as long as the hash output (PyJWT only warns).
+MIN_JWT_SECRET_BYTES = 32
+
+
+class ConfigurationError(ValueError):
+    """A setting the service refuses to start with."""
 
 
 def _flag(name: str, default: bool = False) -> bool:
@@ -58,6 +64,17 @@ class Settings:
         uploaded afterwards: a stored picture keeps the name its course row holds.
         """
         return hmac.new(self.jwt_secret.encode(), b"course-api media file names v1", hashlib.sha256).digest()
+
+
+def check(settings: Settings) -> None:
+    """Refuse to serve with settings that would make the service unsafe."""
+    length = len(settings.jwt_secret.encode())
+    if length < MIN_JWT_SECRET_BYTES:
+        raise ConfigurationError(
+            f"JWT_SECRET is {length} bytes long; HS256 needs at least {MIN_JWT_SECRET_BYTES} bytes. "
+            "Set a longer secret (e.g. python3 -c 'import secrets; print(secrets.token_urlsafe(48))'), "
+            "or unset JWT_SECRET to use the one generated into instance/jwt_secret."
+        )
 
 
 def settings_of(scope) -> Settings:

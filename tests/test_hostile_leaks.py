@@ -6,16 +6,20 @@ section answers to non-editors, the minimal form's ETag). Refusals are checked w
 tests/test_hostile.py: the exact 4xx problem document, and not a row changed.
 """
 
+import dataclasses
 import hashlib
 import string
+import time
 
 import pytest
 from sqlalchemy import select
 
 from api import images
-from api.config import Settings
+from api.app import create_app
+from api.cli import main as cli_main
+from api.config import ConfigurationError, Settings
 from models import CourseMembership
-from tests.conftest import API, COURSES, NON_EDITORS, auth, course_url, empty_database, error_codes
+from tests.conftest import API, COURSES, NON_EDITORS, SECRET, auth, course_url, empty_database, error_codes, make_token
 from tests.test_hostile import refused, snapshot
 from tests.test_images import data_url, picture
 from tests.test_query_counts import search_plan
@@ -120,6 +124,63 @@ def spell_out(client, user, course_id, known_name) -> tuple[str, int]:
     while (longer := grown(fragment)) is not None:
         fragment = longer
     return fragment, probes
+
+
+# --- Item 10, the JWT part -----------------------------------------------------------------------
+
+
+# Claims a token may not carry, as functions of the current time (the token's user is alice).
+ODD_CLAIMS = {
+    "user-id-2**70": lambda now: {"user_id": 2**70},
+    "iat-string": lambda now: {"iat": str(now)},
+    "exp-string": lambda now: {"exp": str(now + 600)},
+    "nbf-string": lambda now: {"nbf": str(now)},
+    "iat-true": lambda now: {"iat": True},
+}
+
+
+class TestOddTokens:
+    @pytest.mark.parametrize("odd", list(ODD_CLAIMS))
+    def test_is_refused(self, client, db, alice, odd):
+        claims = {"user_id": alice.id} | ODD_CLAIMS[odd](int(time.time()))
+        before = snapshot(db)
+
+        response = client.get(COURSES, headers={"Authorization": f"Bearer {make_token(**claims)}"})
+
+        refused(response, 401, db, before)
+
+    def test_user_ids_end_at_64_bits(self, client, db):
+        before = snapshot(db)
+
+        largest, beyond = (
+            client.get(COURSES, headers={"Authorization": f"Bearer {make_token(n)}"}) for n in (2**63 - 1, 2**63)
+        )
+
+        # The largest still fits the database: it names no user there, which is an ordinary 401.
+        assert "does not exist" in refused(largest, 401, db, before)["detail"]
+        assert "64-bit" in refused(beyond, 401, db, before)["detail"]
+
+    def test_start_up_refuses_a_short_secret_not_the_generated_one(self, monkeypatch, tmp_path, settings):
+        monkeypatch.delenv("JWT_SECRET", raising=False)
+        monkeypatch.setattr("api.config.INSTANCE_DIR", tmp_path)
+        generated = Settings().jwt_secret
+
+        with pytest.raises(ConfigurationError, match="JWT_SECRET is 31 bytes long; HS256 needs at least 32"):
+            create_app(dataclasses.replace(settings, jwt_secret="s" * 31))
+        for accepted in ("s" * 32, generated, SECRET):
+            create_app(dataclasses.replace(settings, jwt_secret=accepted))
+
+    def test_the_length_is_counted_in_bytes(self, settings):
+        eleven_letters = "é" * 11  # 22 bytes in UTF-8
+        with pytest.raises(ConfigurationError, match="22 bytes"):
+            create_app(dataclasses.replace(settings, jwt_secret=eleven_letters))
+
+    def test_serve_refuses_a_short_secret_with_one_clear_line(self, monkeypatch):
+        monkeypatch.setenv("JWT_SECRET", "too-short")
+        with pytest.raises(SystemExit) as refusal:
+            cli_main(["serve"])
+
+        assert str(refusal.value).startswith("course-api: JWT_SECRET is 9 bytes long")
 
 
 # --- Item 11 -------------------------------------------------------------------------------------
