@@ -80,7 +80,7 @@ def _shown_containing(me, term: str):
 
 def _in_name(term: str):
     """The first occurrence of `term` in `search_text` starts before the separator, so it lies in the name:
-    the spec's pattern keeps control characters out of terms, and a term cannot span the separator."""
+    the spec's pattern keeps the separator (U+001F) out of terms, so a term cannot span it."""
     position = func.strpos if database.session().get_bind().dialect.name == "postgresql" else func.instr
     found = position(Course.search_text, term)
     return and_(found > 0, found < position(Course.search_text, SEARCH_SEPARATOR))
