@@ -67,6 +67,20 @@ def visible_to(user: User) -> ColumnElement[bool]:
     )
 
 
+def sees_in_full(course: Course, role: str | None) -> bool:
+    """Outsiders of a private course see only its minimal form: no description, sections or revision."""
+    return course.privacy != "private" or role is not None
+
+
+def seen_in_full_by(user: User) -> ColumnElement[bool]:
+    """SQL twin of `sees_in_full`, for the courses `visible_to` the user."""
+    return or_(
+        Course.privacy != "private",
+        Course.created_by_id == user.id,
+        _has_role(user, [MANAGER, JOINED]),
+    )
+
+
 def holds_any_role(user: User, roles: list[str]) -> ColumnElement[bool]:
     member_roles = [role for role in roles if role in (MANAGER, JOINED)]
     clauses = [_has_role(user, member_roles)] if member_roles else []
@@ -105,14 +119,14 @@ def editable_course(course_id: int, user_id: int, options=()) -> tuple[Course, s
 def editable_section(course_id: int, section_id: int, user_id: int) -> tuple[Course, Section]:
     """A section of an editable course.
 
-    A section of any other course does not exist here, for everyone: that 404 comes before the 403
-    that a caller who may see the course but not edit it gets for the course's own sections.
+    The 403 of a caller who may see the course but not edit it comes before the section is looked
+    up, so that they get the same answer whether or not the section exists. Only editors learn that
+    a section id is not one of the course's own (404).
     """
-    course, role = visible_course(course_id, user_id, ROW_ONLY)
+    course, _ = editable_course(course_id, user_id, ROW_ONLY)
     section = database.session().get(Section, section_id)
     if section is None or section.course_id != course.id:
         raise NotFound("No such section in this course.")
-    _require_editor(role)
     return course, section
 
 

@@ -12,7 +12,7 @@ from connexion.options import SwaggerUIOptions
 
 from api import auth, database, errors
 from api.bridge import BufferedWSGI
-from api.config import Settings
+from api.config import Settings, check
 from api.json_output import JSONIFIER
 from api.middleware import GuardBodies, GuardPaths
 from api.prepared import PreparedRequestValidation, prepare_handlers
@@ -37,6 +37,7 @@ def _middlewares() -> list:
 
 def create_app(settings: Settings | None = None) -> connexion.FlaskApp:
     settings = settings or Settings()
+    check(settings)
     spec = load_spec()
     app = connexion.FlaskApp(
         __name__,

@@ -15,6 +15,10 @@ from models import User
 
 ALGORITHM = "HS256"
 REQUIRED_CLAIMS = ["user_id", "token_type", "jti", "iat", "exp"]
+# PyJWT checks the time claims with int(), which takes "1700000000" and true as well: we want JSON numbers.
+TIME_CLAIMS = ("iat", "exp", "nbf")
+# User ids are 64-bit integers in the database; a bigger one cannot even be looked up.
+MAX_USER_ID = 2**63 - 1
 
 
 class _KnownSignatures:
@@ -71,11 +75,18 @@ def verify(token: str, settings: Settings) -> dict:
     user_id = claims["user_id"]
     if claims["token_type"] != "access":
         raise OAuthProblem(detail="Only access tokens are accepted.")
-    if not isinstance(user_id, int) or isinstance(user_id, bool) or user_id < 1:
-        raise OAuthProblem(detail="The token's user_id must be a positive integer.")
+    if not _is_integer(user_id) or not 1 <= user_id <= MAX_USER_ID:
+        raise OAuthProblem(detail="The token's user_id must be a positive 64-bit integer.")
+    for name in TIME_CLAIMS:
+        if name in claims and not (_is_integer(claims[name]) or isinstance(claims[name], float)):
+            raise OAuthProblem(detail=f"The token's {name} must be a number (seconds since the epoch).")
     if not isinstance(claims["jti"], str) or not claims["jti"]:
         raise OAuthProblem(detail="The token's jti must be a non-empty string.")
     return {"sub": user_id, **claims}
+
+
+def _is_integer(value) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool)
 
 
 def current_user(user_id: int) -> User:

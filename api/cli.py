@@ -10,7 +10,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from api.auth import issue_token
-from api.config import PROJECT_ROOT, Settings
+from api.config import PROJECT_ROOT, ConfigurationError, Settings, check
 from api.database import make_engine
 
 
@@ -72,6 +72,11 @@ def serve(settings: Settings, host: str, port: int, workers: int) -> int:
 
     from api import workers as worker_processes
 
+    # Checked here as well as in create_app, so the refusal is one clear line, not a traceback per worker.
+    try:
+        check(settings)
+    except ConfigurationError as exc:
+        raise SystemExit(f"course-api: {exc}")
     options = dict(
         app="api.app:asgi",
         factory=True,

@@ -1,5 +1,7 @@
 """Settings read from the environment, with the defaults the README documents."""
 
+import hashlib
+import hmac
 import os
 import secrets
 from dataclasses import dataclass, field
@@ -7,6 +9,12 @@ from pathlib import Path
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 INSTANCE_DIR = PROJECT_ROOT / "instance"
+# RFC 7518, section 3.2: an HS256 key must be at least as long as the hash output (PyJWT only warns).
+MIN_JWT_SECRET_BYTES = 32
+
+
+class ConfigurationError(ValueError):
+    """A setting the service refuses to start with."""
 
 
 def _flag(name: str, default: bool = False) -> bool:
@@ -45,6 +53,28 @@ class Settings:
     threads: int = field(default_factory=lambda: int(os.environ.get("THREADS", "4")))
     host: str = field(default_factory=lambda: os.environ.get("HOST", "127.0.0.1"))
     port: int = field(default_factory=lambda: int(os.environ.get("PORT", "8080")))
+
+    @property
+    def media_key(self) -> bytes:
+        """The key that names picture files (api/images.py), derived from JWT_SECRET.
+
+        Derived rather than a setting of its own, so every worker and every deployment that can
+        verify tokens names files alike with nothing more to configure; the distinct label keeps it
+        from ever serving as a signing key. Rotating JWT_SECRET only changes the names of pictures
+        uploaded afterwards: a stored picture keeps the name its course row holds.
+        """
+        return hmac.new(self.jwt_secret.encode(), b"course-api media file names v1", hashlib.sha256).digest()
+
+
+def check(settings: Settings) -> None:
+    """Refuse to serve with settings that would make the service unsafe."""
+    length = len(settings.jwt_secret.encode())
+    if length < MIN_JWT_SECRET_BYTES:
+        raise ConfigurationError(
+            f"JWT_SECRET is {length} bytes long; HS256 needs at least {MIN_JWT_SECRET_BYTES} bytes. "
+            "Set a longer secret (e.g. python3 -c 'import secrets; print(secrets.token_urlsafe(48))'), "
+            "or unset JWT_SECRET to use the one generated into instance/jwt_secret."
+        )
 
 
 def settings_of(scope) -> Settings:

@@ -1,8 +1,8 @@
 """A course's picture: its files in the media store, the URLs that name them, and their clean-up.
 
-A picture's renditions are stored as `course/<course id>/<digest>-<edge>.webp`. The digest is taken
-from the uploaded bytes (see `api.images`), so a name always stands for the same content and may be
-cached for ever.
+A picture's renditions are stored as `course/<course id>/<digest>-<edge>.webp`. The digest is a keyed
+hash of the uploaded bytes (see `api.images.file_name`), so a name always stands for the same content
+and may be cached for ever.
 
 Files are only written or deleted while the course row is locked (the request's own lock, or the
 lock `sweep` takes), so a clean-up can never delete a file that a concurrent request is about to

@@ -1,7 +1,7 @@
 """Handlers of the `courses` tag."""
 
 from flask import current_app
-from sqlalchemy import Integer, func, select, text
+from sqlalchemy import Integer, and_, func, or_, select, text
 
 from api import database, editing, images
 from api.access import (
@@ -12,16 +12,19 @@ from api.access import (
     editable_course,
     holds_any_role,
     roles_in,
+    seen_in_full_by,
+    sees_in_full,
     visible_course,
     visible_to,
 )
 from api.auth import current_user
 from api.errors import Forbidden
 from api.idempotency import idempotent
-from api.preconditions import not_modified, require_match, tagged
+from api.preconditions import content_etag, not_modified, not_modified_by_tag, require_match, tagged
 from api.responses import json_response, no_content, page, represent_course
 from api.schemas import CourseLoadSchema
 from models import Course, course_categories
+from models.course import SEARCH_SEPARATOR
 
 _load = CourseLoadSchema()
 ORDERINGS = {"id": Course.id, "name": Course.name, "created_at": Course.created_at}
@@ -71,7 +74,7 @@ def search(user, search=None, categories=None, statuses=None, ordering="-id", li
     me = current_user(user)
     criteria = [visible_to(me)]
     if search:
-        criteria.append(_containing(search.casefold()))
+        criteria.append(_shown_containing(me, search.casefold()))
     if categories:
         criteria.append(
             Course.id.in_(select(course_categories.c.course_id).where(course_categories.c.category_id.in_(categories)))
@@ -81,6 +84,23 @@ def search(user, search=None, categories=None, statuses=None, ordering="-id", li
     column = ORDERINGS[ordering.lstrip("-")]
     order = column.desc() if ordering.startswith("-") else column.asc()
     return _page_of(me, criteria, order, limit, offset)
+
+
+def _shown_containing(me, term: str):
+    """Courses in whose text as the caller sees it `term` occurs.
+
+    The index finds the candidates; where the caller sees only the minimal form, the match must also
+    lie in the name, or repeated searches would spell out the hidden description.
+    """
+    return and_(_containing(term), or_(seen_in_full_by(me), _in_name(term)))
+
+
+def _in_name(term: str):
+    """The first occurrence of `term` in `search_text` starts before the separator, so it lies in the name:
+    the spec's pattern keeps the separator (U+001F) out of terms, so a term cannot span it."""
+    position = func.strpos if database.session().get_bind().dialect.name == "postgresql" else func.instr
+    found = position(Course.search_text, term)
+    return and_(found > 0, found < position(Course.search_text, SEARCH_SEPARATOR))
 
 
 def _containing(term: str):
@@ -110,7 +130,16 @@ def get(user, id, view="user"):  # noqa: A002 - the spec's parameter name
         course, role = editable_course(id, user)
     else:
         course, role = visible_course(id, user)
+    if not sees_in_full(course, role):
+        return _minimal_form(course, role)
     return not_modified(course) or json_response(represent_course(course, role, view), headers=tagged(course))
+
+
+def _minimal_form(course, role):
+    """The minimal form, tagged by its content (see `content_etag`): built even for a 304, to compare."""
+    body = represent_course(course, role)
+    headers = {"ETag": content_etag(course, body)}
+    return not_modified_by_tag(headers["ETag"], headers) or json_response(body, headers=headers)
 
 
 def update(user, id, body):  # noqa: A002

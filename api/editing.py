@@ -167,22 +167,22 @@ def change_roles(course: Course, changes: dict[str, list[int]]) -> None:
             if user_id == course.created_by_id and role != MANAGER:
                 problems.append((names[role], CREATOR, "The creator's role cannot be changed."))
     db = database.session()
-    active = set(
-        db.scalars(select(User.id).where(User.id.in_(seen), User.is_active.is_(True), User.deleted.is_(False)))
-    )
-    for role, ids in wanted.items():
-        unknown = [user_id for user_id in ids if user_id not in active]
-        if unknown:
-            problems.append((names[role], "does_not_exist", f"No such users: {unknown}."))
-    if problems:
-        raise BadRequest(**listed("The role change is not valid; nothing was changed.", problems))
-
     members = {
         m.user_id: m
         for m in db.scalars(
             select(CourseMembership).where(CourseMembership.course_id == course.id, CourseMembership.user_id.in_(seen))
         )
     }
+    active = set(
+        db.scalars(select(User.id).where(User.id.in_(seen), User.is_active.is_(True), User.deleted.is_(False)))
+    )
+    for role, ids in wanted.items():
+        unknown = [user_id for user_id in ids if not _may_take(user_id, role, user_id in active, members)]
+        if unknown:
+            problems.append((names[role], "does_not_exist", f"No such users: {unknown}."))
+    if problems:
+        raise BadRequest(**listed("The role change is not valid; nothing was changed.", problems))
+
     for role in (MANAGER, JOINED):
         for user_id in wanted[role]:
             if user_id == course.created_by_id:
@@ -200,6 +200,19 @@ def change_roles(course: Course, changes: dict[str, list[int]]) -> None:
             )
         )
     db.flush()
+
+
+def _may_take(user_id: int, role: str | None, active: bool, members: dict[int, CourseMembership]) -> bool:
+    """Whether the user may be given `role` (None: no role) in the course.
+
+    Active users may take any role. A deactivated or deleted user may only lose rights, so that
+    access can always be revoked: a member may be removed, a manager demoted to `joined`
+    (`joined` again for a member changes nothing). Adding or promoting them is refused as for an
+    unknown user.
+    """
+    if active:
+        return True
+    return user_id in members and role in (JOINED, None)
 
 
 def create_category(db, name: str) -> Category:

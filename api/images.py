@@ -7,6 +7,7 @@ until the course they belong to is written.
 import base64
 import binascii
 import hashlib
+import hmac
 import io
 import re
 import threading
@@ -43,7 +44,7 @@ class Picture:
     files: dict[int, bytes]
 
 
-def from_data_url(text: str, max_bytes: int, max_pixels: int) -> Picture:
+def from_data_url(text: str, max_bytes: int, max_pixels: int, key: bytes) -> Picture:
     """A `data:image/…;base64,…` URL, as JSON bodies carry a picture."""
     match = _DATA_URL.fullmatch(text)
     if match is None:
@@ -59,7 +60,7 @@ def from_data_url(text: str, max_bytes: int, max_pixels: int) -> Picture:
         data = base64.b64decode(match["data"], validate=True)
     except binascii.Error:
         raise BadRequest("The data URL's base64 is malformed.", field=FIELD, code="invalid")
-    return render(match["type"], data, max_bytes=max_bytes, max_pixels=max_pixels)
+    return render(match["type"], data, max_bytes=max_bytes, max_pixels=max_pixels, key=key)
 
 
 def too_large(max_bytes: int) -> PayloadTooLarge:
@@ -76,11 +77,12 @@ def check_declared_type(media_type: str | None) -> str:
     return media_type
 
 
-def render(media_type: str, data: bytes, *, max_bytes: int, max_pixels: int) -> Picture:
+def render(media_type: str, data: bytes, *, max_bytes: int, max_pixels: int, key: bytes) -> Picture:
     """Check that `data` is a picture of the declared type and render its square versions.
 
     Only the header is read before the size checks, so a small file that would expand to gigabytes
-    (a decompression bomb) is refused without being decoded.
+    (a decompression bomb) is refused without being decoded. The files' name is keyed with the
+    server's `key` (see `file_name`).
     """
     media_type = check_declared_type(media_type)
     if not data:
@@ -88,10 +90,12 @@ def render(media_type: str, data: bytes, *, max_bytes: int, max_pixels: int) -> 
     if len(data) > max_bytes:
         raise too_large(max_bytes)
     with _decoders:
-        return _render(media_type, data, max_pixels)
+        files = _render(media_type, data, max_pixels)
+    return Picture(digest=file_name(data, key), files=files)
 
 
-def _render(media_type: str, data: bytes, max_pixels: int) -> Picture:
+def _render(media_type: str, data: bytes, max_pixels: int) -> dict[int, bytes]:
+    """Each rendition's WebP bytes by edge length."""
     try:
         with warnings.catch_warnings():
             # Our own pixel limit (checked below) is the one that counts; Pillow's only backs it up.
@@ -106,8 +110,16 @@ def _render(media_type: str, data: bytes, max_pixels: int) -> Picture:
         raise _too_many_pixels(max_pixels)
     except (UnidentifiedImageError, OSError, SyntaxError, ValueError, EOFError):
         raise BadRequest(f"The file is not a readable {media_type} picture.", field=FIELD, code="invalid_image")
-    digest = hashlib.sha256(RENDERING.encode() + b"\0" + data).hexdigest()[:32]
-    return Picture(digest=digest, files={size: _webp(square, size) for size in sorted(RENDITIONS.values())})
+    return {size: _webp(square, size) for size in sorted(RENDITIONS.values())}
+
+
+def file_name(data: bytes, key: bytes) -> str:
+    """The name an upload's files share: the same upload always gets the same name.
+
+    An HMAC rather than a plain hash: someone who holds a picture (seen elsewhere, say) cannot
+    compute its URL, and so cannot probe whether a course they may not see uses it.
+    """
+    return hmac.new(key, RENDERING.encode() + b"\0" + data, hashlib.sha256).hexdigest()[:32]
 
 
 def _check_header(image: Image.Image, media_type: str, max_pixels: int) -> None:

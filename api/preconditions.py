@@ -1,11 +1,15 @@
 """Entity tags and the conditional headers that use them (RFC 9110, section 13).
 
 A tag is built from a row's kind, id and revision, so it changes exactly when the revision does.
+The minimal form of a course (what outsiders of a private course see) is the exception: its tag is
+made from the form itself, so that it does not reveal the revision, which counts hidden changes too.
 Write handlers call `require_match` after `editable_course`/`editable_section` has locked the course
 row: the comparison and the write then happen in one transaction that no other writer of the course
 can enter, and two clients holding the same tag cannot both succeed.
 """
 
+import hashlib
+import json
 import re
 
 from flask import Response, request
@@ -24,6 +28,16 @@ _MEMBER = re.compile(r'(?:[ \t]*,)*[ \t]*(W/)?"([\x21\x23-\x7e\x80-\xff]*)"[ \t]
 def etag(row: Course | Section) -> str:
     kind = "c" if isinstance(row, Course) else "s"
     return f'"{kind}{row.id}-r{row.revision}"'
+
+
+def content_etag(course: Course, body: dict) -> str:
+    """The tag of a representation that must not reveal the revision: a hash of that representation.
+
+    It changes exactly when what the caller reads changes; `sort_keys` makes it independent of the
+    order in which the body was built.
+    """
+    text = json.dumps(body, sort_keys=True, separators=(",", ":"), ensure_ascii=False, default=str)
+    return f'"c{course.id}-m{hashlib.sha256(text.encode()).hexdigest()[:20]}"'
 
 
 def tagged(row: Course | Section) -> dict:

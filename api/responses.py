@@ -5,6 +5,7 @@ from urllib.parse import urlencode
 from flask import request
 from werkzeug.datastructures import MultiDict
 
+from api.access import sees_in_full
 from api.course_images import picture_urls
 from api.schemas import CourseDetailSchema, CourseMinimalSchema, CourseSchema
 from api.urls import public_origin
@@ -32,7 +33,7 @@ def represent_course(course, role: str | None, view: str = "user") -> dict:
     """
     if view == "edit":
         schema = _detail
-    elif course.privacy == "private" and role is None:
+    elif not sees_in_full(course, role):
         schema = _minimal
     else:
         schema = _course

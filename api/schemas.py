@@ -111,7 +111,7 @@ class _Picture(fields.Field):
         if not value:
             return None
         settings = current_app.config["SETTINGS"]
-        return images.from_data_url(value, settings.max_image_bytes, settings.max_image_pixels)
+        return images.from_data_url(value, settings.max_image_bytes, settings.max_image_pixels, settings.media_key)
 
 
 class CourseLoadSchema(Schema):

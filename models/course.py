@@ -25,6 +25,8 @@ from models.user import User
 COURSE_TYPES = ("self-paced", "structured", "scheduled")
 PRIVACIES = ("", "open", "private", "secret")
 MEMBER_ROLES = ("manager", "joined")
+# Between the name and the description in `Course.search_text`.
+SEARCH_SEPARATOR = "\x1f"
 
 course_categories = Table(
     "course_categories",
@@ -86,7 +88,7 @@ class Course(Base):
         name = value if key == "name" else self.name or ""
         description = value if key == "description" else self.description or ""
         # A unit separator keeps a search from matching across the two (SQLite LIKE stops at NUL).
-        self.search_text = f"{name}\x1f{description}".casefold()
+        self.search_text = f"{name}{SEARCH_SEPARATOR}{description}".casefold()
         return value
 
     @property

@@ -10,7 +10,8 @@ openapi/v2.yaml (its top description and each operation's description), written 
   authenticated user. Invisible answers 404, visible but not allowed answers 403.
 * Only the creator and the managers may change a course, its sections or its roles, list or get
   its sections, or read `view=edit`.
-* A section is only found under its own course: under any other course's path it answers 404.
+* A section is only found under its own course: under any other course's path it answers 404 to
+  those who may edit that course; those who may only see it get 403 whatever the section id.
 * Staff have no extra rights over courses; they alone may create categories (others get 403).
 
 Every cell builds its own small world (the database is emptied per test) and asserts the exact status.
@@ -118,12 +119,12 @@ def expected(operation, role, target=None, privacy=None):
     relation = relation_of(role, "foreign" if target == FOREIGN else "own")
     if not can_see(privacy, relation):
         return 404
-    if target == FOREIGN_SECTION:
-        return 404  # a section of another course does not exist here, for anyone
     if operation == "get_course":
         return 200
     if relation not in ("creator", "manager"):
-        return 403
+        return 403  # before any section lookup: a non-editor cannot tell which section ids exist
+    if target == FOREIGN_SECTION:
+        return 404  # a section of another course does not exist here
     return COURSE_OPERATIONS[operation][2]
 
 

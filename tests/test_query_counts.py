@@ -4,7 +4,7 @@ import contextlib
 
 import flask
 import pytest
-from sqlalchemy import event, select
+from sqlalchemy import and_, event, select
 from sqlalchemy.orm import Session
 
 from models import Course, Section
@@ -105,14 +105,22 @@ def test_listings_cost_the_same_for_1_or_100_matches(app, client, make, alice, b
     assert counts[0] == counts[1]
 
 
-def search_plan(app, term: str) -> str:
-    """The database's plan for the search query's WHERE clause, as text."""
-    from api import courses
+def search_plan(app, term: str, user=None) -> str:
+    """The database's plan for the search query's WHERE clause, as text.
+
+    Without `user`, the text match alone; with one, all that their search applies (what they may see,
+    and where the term may match for them).
+    """
+    from api import access, courses
 
     engine = app.app.extensions["course_api.engine"]
     with app.app.test_request_context(), Session(engine) as db:
         flask.g.db_session = db
-        where = courses._containing(term)
+        if user is None:
+            where = courses._containing(term)
+        else:
+            me = db.get(type(user), user.id)
+            where = and_(access.visible_to(me), courses._shown_containing(me, term))
         query = select(Course.id).where(where)
         compiled = query.compile(engine, compile_kwargs={"literal_binds": True})
         with engine.connect() as connection:
