@@ -374,7 +374,9 @@ class TestCheapChecksFirst:
 
         monkeypatch.setattr(images, "_render", slow_render)
         threads = [
-            threading.Thread(target=images.render, args=("image/png", b"x"), kwargs={"max_bytes": 10, "max_pixels": 1, "key": b"k"})
+            threading.Thread(
+                target=images.render, args=("image/png", b"x"), kwargs={"max_bytes": 10, "max_pixels": 1, "key": b"k"}
+            )
             for _ in range(8)
         ]
         for thread in threads:
