@@ -2,23 +2,27 @@
 
 from slugify import slugify
 from sqlalchemy import delete, func, select
+from sqlalchemy.exc import IntegrityError
 
 from api import database
 from api.access import CREATOR, JOINED, MANAGER
 from api.course_images import set_picture
-from api.errors import BadRequest, Conflict, field_errors, listed
+from api.errors import BadRequest, Conflict, clashing_field, field_errors, listed
 from models import Category, Course, CourseMembership, Section, User
 from models.base import name_key
 
 MAX_SECTIONS = 1000
 # Loaded into an `api.images.Picture`, or None to remove the picture.
 PICTURE = "image_original"
-SLUG_MAX = 255
+# Room left in a slug column for the suffix that makes it unique ("-2", ..., "-9999999").
+SLUG_SUFFIX_ROOM = 8
+# How often a derived slug is chosen again when a concurrent writer took it before our INSERT.
+SLUG_ATTEMPTS = 5
 
 
 def unique_slug(db, model, text: str, fallback: str, *live_only) -> str:
-    """A slug for `text` not used by another row, suffixed -2, -3... when needed."""
-    base = slugify(text, max_length=SLUG_MAX - 8) or fallback
+    """A slug for `text` not used by another row, suffixed -2, -3... when needed; it fits `model.slug`."""
+    base = slugify(text, max_length=model.slug.type.length - SLUG_SUFFIX_ROOM) or fallback
     taken = set(db.scalars(select(model.slug).where(model.slug.like(f"{base}%"), *live_only)))
     candidate, n = base, 1
     while candidate in taken:
@@ -27,14 +31,37 @@ def unique_slug(db, model, text: str, fallback: str, *live_only) -> str:
     return candidate
 
 
+def insert_with_derived_slug(db, row: Course | Category, text: str, fallback: str, *live_only) -> None:
+    """Insert `row` under a slug derived from `text`.
+
+    Another writer may take the chosen slug between our query and our INSERT. The client never sent
+    that slug, so a 409 on it would make no sense to them: the INSERT is tried again with the next free
+    slug, inside a savepoint so that the failed attempt leaves the transaction usable.
+    """
+    model = type(row)
+    for _ in range(SLUG_ATTEMPTS):
+        row.slug = unique_slug(db, model, text, fallback, *live_only)
+        try:
+            with db.begin_nested():
+                db.add(row)
+                db.flush()
+            return
+        except IntegrityError as exc:
+            if clashing_field(exc) != "slug":
+                raise
+    raise Conflict("Other writers kept taking the slug chosen for this name; try again.", code="conflict")
+
+
 def create_course(data: dict, creator: User) -> Course:
     course = Course(created_by=creator, name=data["name"], type=data["type"], description="", sections=[])
-    if "slug" not in data:
-        data["slug"] = unique_slug(database.session(), Course, data["name"], "course", Course.deleted.is_(False))
     picture = data.pop(PICTURE, None)
     apply_course_changes(course, data)
-    database.session().add(course)
-    database.session().flush()
+    db = database.session()
+    if "slug" in data:
+        db.add(course)
+        db.flush()
+    else:
+        insert_with_derived_slug(db, course, data["name"], "course", Course.deleted.is_(False))
     if picture is not None:
         # The files are named after the course id, which the flush has just given it.
         set_picture(course, picture)
@@ -218,7 +245,6 @@ def _may_take(user_id: int, role: str | None, active: bool, members: dict[int, C
 def create_category(db, name: str) -> Category:
     if db.scalar(select(Category.id).where(Category.name_key == name_key(name))):
         raise Conflict("A category with this name already exists.", field="name")
-    category = Category(name=name, slug=unique_slug(db, Category, name, "category"))
-    db.add(category)
-    db.flush()
+    category = Category(name=name)
+    insert_with_derived_slug(db, category, name, "category")
     return category

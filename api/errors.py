@@ -187,21 +187,41 @@ def make_http_exception_handler(allowed: AllowedMethods):
     return handle_http_exception
 
 
-# Unique indexes and the field they protect, matched against the database's message (SQLite names
-# the columns, PostgreSQL the index).
-_UNIQUE_FIELDS = {"name_key": "name", "live_name": "name", "slug": "slug"}
+# The unique constraints a client's input can break, and the field each protects. PostgreSQL names the
+# constraint; SQLite names its columns ("UNIQUE constraint failed: courses.slug"). Neither message is
+# searched for words: PostgreSQL's also quotes the values, which clients choose.
+_UNIQUE_FIELDS = {
+    "uq_courses_live_name": "name",
+    "uq_courses_live_slug": "slug",
+    "uq_categories_name_key": "name",
+    "uq_categories_slug": "slug",
+}
+_SQLITE_UNIQUE_COLUMNS = {
+    "courses.name_key": "name",
+    "courses.slug": "slug",
+    "categories.name_key": "name",
+    "categories.slug": "slug",
+}
+_SQLITE_UNIQUE = re.compile(r"UNIQUE constraint failed: ([\w.]+)$")
+
+
+def clashing_field(exc: IntegrityError) -> str | None:
+    """The request field whose value broke a unique constraint, or None for any other violation."""
+    diag = getattr(exc.orig, "diag", None)
+    if diag is not None:
+        return _UNIQUE_FIELDS.get(diag.constraint_name)
+    sqlite = _SQLITE_UNIQUE.match(str(exc.orig))
+    return _SQLITE_UNIQUE_COLUMNS.get(sqlite.group(1)) if sqlite else None
 
 
 def handle_integrity_error(_request, exc: IntegrityError):
     """Races between two writers end here: the database's constraints have the last word."""
     log.info("integrity error: %s", exc.orig)
-    message = str(exc.orig)
-    detail = "The request conflicts with the current state of the resource."
-    field = next((f for marker, f in _UNIQUE_FIELDS.items() if marker in message), None)
+    field = clashing_field(exc)
     if field is not None:
         detail = f"Another resource already uses this {field}."
         return problem_response(409, detail, field_errors([(field, "unique", detail)]))
-    return _simple(409, detail, "conflict")
+    return _simple(409, "The request conflicts with the current state of the resource.", "conflict")
 
 
 def handle_unavailable_database(_request, exc: Exception):

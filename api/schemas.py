@@ -10,6 +10,7 @@ from flask import current_app
 from marshmallow import EXCLUDE, Schema, ValidationError, fields
 
 from api import images
+from models.base import comparable_name
 
 
 class _ModelSchema(Schema):
@@ -82,9 +83,19 @@ class CourseDetailSchema(CourseSchema):
 
 
 class _Trimmed(fields.String):
-    # ASCII whitespace only, the same set the spec's `pattern` treats as blank.
+    """A name: without surrounding whitespace (`str.isspace`, the set the spec's `pattern` treats as
+    blank), and refused when nothing of it would show.
+
+    The spec's pattern can only name the invisible characters of the Basic Multilingual Plane; a name
+    made of others (tag characters such as U+E0020, say) is caught here, where its comparison form is
+    empty.
+    """
+
     def _deserialize(self, value, attr, data, **kwargs):
-        return super()._deserialize(value, attr, data, **kwargs).strip(" \t\n\v\f\r")
+        name = super()._deserialize(value, attr, data, **kwargs).strip()
+        if not comparable_name(name):
+            raise ValidationError("The name must contain a visible character.")
+        return name
 
 
 class _UtcDateTime(fields.Field):

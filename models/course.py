@@ -17,7 +17,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Mapped, mapped_column, relationship, validates
 
-from models.base import Base, UTCDateTime, name_key, utcnow
+from models.base import NAME_KEY_LENGTH, NEVER_REUSE_IDS, Base, UTCDateTime, name_key, utcnow
 from models.category import Category
 from models.section import Section
 from models.user import User
@@ -44,12 +44,14 @@ class Course(Base):
     __table_args__ = (
         CheckConstraint(f"type IN {COURSE_TYPES}", name="type_known"),
         CheckConstraint(f"privacy IN {PRIVACIES}", name="privacy_known"),
+        NEVER_REUSE_IDS,
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     name: Mapped[str] = mapped_column(String(255))
-    # Case-folded in Python, so "École" and "ÉCOLE" clash on every database, not only where lower() knows Unicode.
-    name_key: Mapped[str] = mapped_column(String(255))
+    # Computed in Python (models.base.name_key), so "École" and "ÉCOLE" clash on every database, not
+    # only where lower() knows Unicode.
+    name_key: Mapped[str] = mapped_column(String(NAME_KEY_LENGTH))
     slug: Mapped[str] = mapped_column(String(255))
     description: Mapped[str] = mapped_column(Text, default="")
     type: Mapped[str] = mapped_column(String(20))
@@ -108,6 +110,7 @@ class CourseMembership(Base):
     __table_args__ = (
         UniqueConstraint("course_id", "user_id", name="uq_course_memberships_course_user"),
         CheckConstraint(f"role IN {MEMBER_ROLES}", name="role_known"),
+        NEVER_REUSE_IDS,
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)

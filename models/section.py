@@ -3,7 +3,7 @@ from datetime import datetime
 from sqlalchemy import CheckConstraint, ForeignKey, Integer, String
 from sqlalchemy.orm import Mapped, mapped_column
 
-from models.base import Base, UTCDateTime, utcnow
+from models.base import NEVER_REUSE_IDS, Base, UTCDateTime, utcnow
 
 
 class Section(Base):
@@ -13,6 +13,7 @@ class Section(Base):
     __table_args__ = (
         CheckConstraint("drip_delay >= 0 AND drip_delay <= 3650", name="drip_delay_range"),
         CheckConstraint("position >= 0", name="position_not_negative"),
+        NEVER_REUSE_IDS,
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)

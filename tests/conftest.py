@@ -56,6 +56,8 @@ def empty_database(engine) -> None:
         else:
             for table in tables:
                 connection.execute(text(f"DELETE FROM {table}"))
+            # AUTOINCREMENT remembers the highest id ever given; forget it too.
+            connection.execute(text("DELETE FROM sqlite_sequence"))
 
 
 @pytest.fixture(scope="session")
