@@ -20,6 +20,7 @@ from api.idempotency import idempotent
 from api.preconditions import not_modified, require_match, tagged
 from api.responses import json_response, no_content, page, represent_course
 from api.schemas import CourseLoadSchema
+from api.urls import located
 from models import Course, course_categories
 
 _load = CourseLoadSchema()
@@ -37,7 +38,7 @@ def create(user, body):
     if current_app.config["SETTINGS"].courses_only_staff and not me.is_staff:
         raise Forbidden("Only staff members may create courses.")
     course = editing.create_course(data, me)
-    return json_response(represent_course(course, CREATOR), 201, tagged(course))
+    return json_response(represent_course(course, CREATOR), 201, tagged(course) | located(f"/course/{course.id}/"))
 
 
 def list(user, statuses=None, created_by=None, limit=20, offset=0):  # noqa: A001 - the spec's verb
