@@ -39,8 +39,9 @@ class GuardBodies:
     """Refuse bodies we would have to guess about or that are too big, before anything reads them.
 
     A body without a Content-Type is refused rather than guessed: Connexion would validate it as
-    JSON while Flask hands the handler raw bytes. A body over the limit is refused from its
-    Content-Length without reading it, or, when it is sent in chunks, as soon as it passes the limit.
+    JSON while Flask hands the handler raw bytes; so is a compressed one, which nothing would decode.
+    A body over the limit is refused from its Content-Length without reading it, or, when it is sent
+    in chunks, as soon as it passes the limit.
     """
 
     def __init__(self, app):
@@ -57,11 +58,25 @@ class GuardBodies:
                     "Say what the body is: send Content-Type application/json, application/x-www-form-urlencoded "
                     "or multipart/form-data."
                 )
+            if has_body and _encoded(headers):
+                raise UnsupportedMediaType(
+                    "Send the body as it is: no Content-Encoding (gzip, deflate, br...) is accepted on requests.",
+                    headers={"Accept-Encoding": "identity"},
+                )
             if declared.isdigit() and int(declared) > limit:
                 raise _too_large(limit)
             if "content-length" not in headers and has_body:
                 scope, receive = await _buffer_chunked(scope, receive, limit)
         await self.app(scope, receive, send)
+
+
+def _encoded(headers: Headers) -> bool:
+    """Whether the body comes in a content coding other than `identity`, over every Content-Encoding line.
+
+    Nothing here decodes one, so the body would be read as if it were plain (RFC 7694 asks for a 415).
+    """
+    codings = ",".join(headers.getlist("content-encoding")).split(",")
+    return any(coding.strip().lower() not in ("", "identity") for coding in codings)
 
 
 def body_limit(scope) -> int:
