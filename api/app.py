@@ -13,11 +13,12 @@ from connexion.options import SwaggerUIOptions
 from api import auth, database, errors
 from api.bridge import BufferedWSGI
 from api.config import Settings, check
+from api.hosts import GuardHosts
 from api.json_output import JSONIFIER
 from api.middleware import GuardBodies, GuardPaths
 from api.prepared import PreparedRequestValidation, prepare_handlers
 from api.storage import LocalStorage
-from api.urls import BASE_PATH
+from api.urls import BASE_PATH, PublicRedirects
 from api.validation import ParsedBodyRequest, validator_map
 
 SPEC_PATH = Path(__file__).resolve().parent.parent / "openapi" / "v2.yaml"
@@ -46,6 +47,8 @@ def create_app(settings: Settings | None = None) -> connexion.FlaskApp:
         security_map=auth.SECURITY_MAP,
         middlewares=_middlewares(),
     )
+    app.add_middleware(GuardHosts, position=MiddlewarePosition.BEFORE_SWAGGER)
+    app.add_middleware(PublicRedirects, position=MiddlewarePosition.BEFORE_SWAGGER)
     app.add_middleware(GuardPaths, position=MiddlewarePosition.BEFORE_SWAGGER)
     app.add_middleware(GuardBodies, position=MiddlewarePosition.BEFORE_SWAGGER)
     app.add_api(

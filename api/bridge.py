@@ -9,6 +9,8 @@ from a2wsgi.wsgi import build_environ
 
 from api.middleware import receive_body
 
+SCOPE = "asgi.scope"
+
 
 class BufferedWSGI:
     """ASGI to WSGI for an app whose requests and answers fit in memory, as ours do.
@@ -37,6 +39,8 @@ class BufferedWSGI:
     async def _serve(self, scope, receive, send):
         # GuardBodies has already bounded the body.
         environ = build_environ(scope, io.BytesIO(await receive_body(receive)))
+        # The environ joins the lines of a repeated header into one value; the scope keeps each line.
+        environ[SCOPE] = scope
         # Connexion keeps the request's context in context variables; the thread must see them.
         run = contextvars.copy_context().run
         status, headers, content = await asyncio.get_running_loop().run_in_executor(

@@ -77,9 +77,13 @@ def serve(settings: Settings, host: str, port: int, workers: int) -> int:
         check(settings)
     except ConfigurationError as exc:
         raise SystemExit(f"course-api: {exc}")
+    # The app (built by the factory, in each worker) allows the host it is bound to (api/hosts.py).
+    os.environ["HOST"] = host
     options = dict(
         app="api.app:asgi",
         factory=True,
+        # httptools with limits on header blocks and on clients that send too little (api/connections.py).
+        http="api.connections:GuardedHttpToolsProtocol",
         access_log=False,
         log_level="info",
         # uvicorn would believe X-Forwarded-* from any local client; only TRUST_PROXY may make it (api/urls.py).

@@ -6,6 +6,7 @@ import os
 import secrets
 from dataclasses import dataclass, field
 from pathlib import Path
+from urllib.parse import urlsplit
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 INSTANCE_DIR = PROJECT_ROOT / "instance"
@@ -19,6 +20,10 @@ class ConfigurationError(ValueError):
 
 def _flag(name: str, default: bool = False) -> bool:
     return os.environ.get(name, str(default)).strip().lower() in {"1", "true", "yes", "on"}
+
+
+def _names(value: str) -> tuple[str, ...]:
+    return tuple(name.strip().lower() for name in value.split(",") if name.strip())
 
 
 def _instance_secret() -> str:
@@ -49,10 +54,19 @@ class Settings:
     max_image_pixels: int = field(default_factory=lambda: int(os.environ.get("MAX_IMAGE_PIXELS", str(50_000_000))))
     # Only behind a proxy that sets them may X-Forwarded-Proto/-Host decide the URLs we hand out.
     trust_proxy: bool = field(default_factory=lambda: _flag("TRUST_PROXY"))
+    # Where clients reach this service (`https://courses.example`); empty: the checked Host of each request.
+    public_url: str = field(default_factory=lambda: os.environ.get("PUBLIC_URL", ""))
+    # The host names a request may name; empty: localhost, 127.0.0.1 and HOST (api/hosts.py).
+    allowed_hosts: tuple[str, ...] = field(default_factory=lambda: _names(os.environ.get("ALLOWED_HOSTS", "")))
     # Threads per worker process that run handlers; SQLite takes one writer at a time anyway.
     threads: int = field(default_factory=lambda: int(os.environ.get("THREADS", "4")))
     host: str = field(default_factory=lambda: os.environ.get("HOST", "127.0.0.1"))
     port: int = field(default_factory=lambda: int(os.environ.get("PORT", "8080")))
+
+    def __post_init__(self):
+        self.public_url = self.public_url.strip().rstrip("/")
+        if self.public_url:
+            _check_public_url(self.public_url)
 
     @property
     def media_key(self) -> bytes:
@@ -64,6 +78,13 @@ class Settings:
         uploaded afterwards: a stored picture keeps the name its course row holds.
         """
         return hmac.new(self.jwt_secret.encode(), b"course-api media file names v1", hashlib.sha256).digest()
+
+
+def _check_public_url(url: str) -> None:
+    """PUBLIC_URL must be an http(s) URL with a host and nothing after its path, or links would break."""
+    parts = urlsplit(url)
+    if parts.scheme not in ("http", "https") or not parts.hostname or parts.query or parts.fragment:
+        raise ValueError(f"PUBLIC_URL must look like https://courses.example (optionally with a path), not {url!r}")
 
 
 def check(settings: Settings) -> None:

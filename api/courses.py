@@ -23,6 +23,7 @@ from api.idempotency import idempotent
 from api.preconditions import content_etag, not_modified, not_modified_by_tag, require_match, tagged
 from api.responses import json_response, no_content, page, represent_course
 from api.schemas import CourseLoadSchema
+from api.urls import located
 from models import Course, course_categories
 from models.course import SEARCH_SEPARATOR
 
@@ -36,7 +37,7 @@ def create(user, body):
     """Create a course owned by the caller."""
     data = _load_after(lambda: _creator(user), body)
     course = editing.create_course(data, _creator(user))
-    return json_response(represent_course(course, CREATOR), 201, tagged(course))
+    return json_response(represent_course(course, CREATOR), 201, tagged(course) | located(f"/course/{course.id}/"))
 
 
 def _creator(user_id):

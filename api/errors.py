@@ -163,7 +163,9 @@ class AllowedMethods:
         self._routes = []
         for template, operations in spec["paths"].items():
             pattern = re.sub(r"\\\{[^/]+?\\\}", "[^/]+", re.escape(base_path + template))
-            methods = sorted(m.upper() for m in operations if m in {"get", "put", "post", "patch", "delete"})
+            methods = {m.upper() for m in operations if m in {"get", "put", "post", "patch", "delete"}}
+            # Every GET answers HEAD as well (Starlette's routes and Flask's rules add it).
+            methods = sorted(methods | ({"HEAD"} if "GET" in methods else set()))
             self._routes.append((re.compile(pattern + "$"), ", ".join(methods)))
 
     def for_path(self, path: str) -> str | None:

@@ -34,6 +34,7 @@ from sqlalchemy import delete, select, update
 from sqlalchemy.exc import IntegrityError
 
 from api import database, errors
+from api.bridge import SCOPE
 from api.errors import ApiProblem
 from api.json_output import JSONIFIER
 from models import IdempotencyKey, User
@@ -74,7 +75,7 @@ def idempotent(handler):
 
     @functools.wraps(handler)
     def wrapper(**kwargs):
-        key = flask.request.headers.get(HEADER)
+        key = _sent_key()
         if key is None:
             return handler(**kwargs)
         # The claim comes before the handler opens the request's session: on SQLite that session
@@ -105,6 +106,14 @@ def idempotent(handler):
         return result
 
     return wrapper
+
+
+def _sent_key() -> str | None:
+    """The key the request sends, or None; several lines are refused rather than one of them chosen."""
+    lines = [value for name, value in flask.request.environ[SCOPE]["headers"] if name == b"idempotency-key"]
+    if len(lines) > 1:
+        raise errors.BadRequest("Send one Idempotency-Key header, not several.", field=HEADER, code="duplicate_header")
+    return flask.request.headers.get(HEADER)
 
 
 def fingerprint(method: str, path: str, body) -> str:

@@ -42,13 +42,14 @@ class GuardBodies:
     """Refuse bodies we would have to guess about or that are too big, before anything reads them.
 
     A body without a Content-Type is refused rather than guessed: Connexion would validate it as
-    JSON while Flask hands the handler raw bytes. The media type is written in lower case here,
-    once: media types are case-insensitive (RFC 9110, section 8.3.1), but the layers after this one
-    (Connexion's choice of schema and validator, Starlette's and Werkzeug's parsers) compare them
-    exactly, and a validator that finds no match lets the body through unchecked. A body over the
-    limit is refused from its Content-Length without reading it, or, when it is sent in chunks, as
-    soon as it passes the limit. Other methods pass untouched: nothing reads their bodies, and
-    `api.prepared` refuses one sent to an operation that takes none.
+    JSON while Flask hands the handler raw bytes; so is a compressed one, which nothing would decode.
+    The media type is written in lower case here, once: media types are case-insensitive (RFC 9110,
+    section 8.3.1), but the layers after this one (Connexion's choice of schema and validator,
+    Starlette's and Werkzeug's parsers) compare them exactly, and a validator that finds no match
+    lets the body through unchecked. A body over the limit is refused from its Content-Length
+    without reading it, or, when it is sent in chunks, as soon as it passes the limit. Other methods
+    pass untouched: nothing reads their bodies, and `api.prepared` refuses one sent to an operation
+    that takes none.
     """
 
     def __init__(self, app):
@@ -60,6 +61,11 @@ class GuardBodies:
             declared = headers.get("content-length", "0")
             if has_body(headers):
                 scope = _canonical_content_type(scope, headers)
+                if _encoded(headers):
+                    raise UnsupportedMediaType(
+                        "Send the body as it is: no Content-Encoding (gzip, deflate, br...) is accepted on requests.",
+                        headers={"Accept-Encoding": "identity"},
+                    )
                 limit = body_limit(scope)
                 if declared.isdigit() and int(declared) > limit:
                     raise _too_large(limit)
@@ -90,6 +96,15 @@ def _canonical_content_type(scope, headers: Headers):
     scope["headers"] = [(k, v) for k, v in scope["headers"] if k != b"content-type"]
     scope["headers"].append((b"content-type", canonical.encode("latin-1")))
     return scope
+
+
+def _encoded(headers: Headers) -> bool:
+    """Whether the body comes in a content coding other than `identity`, over every Content-Encoding line.
+
+    Nothing here decodes one, so the body would be read as if it were plain (RFC 7694 asks for a 415).
+    """
+    codings = ",".join(headers.getlist("content-encoding")).split(",")
+    return any(coding.strip().lower() not in ("", "identity") for coding in codings)
 
 
 def body_limit(scope) -> int:

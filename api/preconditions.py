@@ -14,15 +14,19 @@ import re
 
 from flask import Response, request
 
-from api.errors import PreconditionFailed
+from api.errors import BadRequest, PreconditionFailed
 from models import Course, Section
 
 MISMATCH = (
     "If-Match does not name the current tag of the resource: it changed since you read it, or the tag is "
     "weak or not quoted. Read it again (its ETag header holds the current tag) and reapply your change."
 )
-# One member of a list of entity tags (RFC 9110, section 8.8.3), with the empty members lists may hold.
-_MEMBER = re.compile(r'(?:[ \t]*,)*[ \t]*(W/)?"([\x21\x23-\x7e\x80-\xff]*)"[ \t]*(,|\Z)')
+# A list holds a handful of tags in practice; the spec's maxLength bounds the text, this the work on it.
+MAX_TAGS = 50
+# One member of a list of entity tags (RFC 9110, section 8.8.3) up to its comma, and the run of
+# blanks and empty members that may separate it from the next. Each match only moves forward.
+_MEMBER = re.compile(r'(W/)?"([\x21\x23-\x7e\x80-\xff]*)"[ \t]*(?:,|\Z)')
+_SEPARATORS = re.compile(r"[ \t,]*")
 
 
 def etag(row: Course | Section) -> str:
@@ -79,16 +83,22 @@ def _matches(header: str, current: str, *, weak: bool) -> bool | None:
         return None
     if text == "*":
         return True
-    return any(f'"{opaque}"' == current and (weak or not is_weak) for is_weak, opaque in _tags(text))
+    return any(f'"{opaque}"' == current and (weak or not is_weak) for is_weak, opaque in _tags(header, text))
 
 
-def _tags(text: str) -> list[tuple[str, str]]:
-    """(weak marker, opaque tag) of each member; a value that is not a well-formed list names no tag."""
-    tags, position = [], 0
-    while text[position:].strip(" \t,"):
+def _tags(header: str, text: str) -> list[tuple[str, str]]:
+    """(weak marker, opaque tag) of each member; a value that is not a well-formed list names no tag.
+
+    One pass over the text, in time linear in its length; more than MAX_TAGS tags are refused (400).
+    """
+    tags = []
+    position = _SEPARATORS.match(text).end()
+    while position < len(text):
         member = _MEMBER.match(text, position)
         if member is None:
             return []
+        if len(tags) == MAX_TAGS:
+            raise BadRequest(f"{header} may list at most {MAX_TAGS} entity tags.", field=header, code="too_many_tags")
         tags.append(member.group(1, 2))
-        position = member.end()
+        position = _SEPARATORS.match(text, member.end()).end()
     return tags

@@ -6,6 +6,7 @@ from api.idempotency import idempotent
 from api.preconditions import not_modified, require_match, tagged
 from api.responses import json_response, no_content
 from api.schemas import SectionLoadSchema, SectionSchema
+from api.urls import located
 
 _load = SectionLoadSchema()
 _dump = SectionSchema()
@@ -22,7 +23,8 @@ def create(user, id, body):  # noqa: A002
     """Append a section to a course."""
     course, _ = editable_course(id, user, ROW_ONLY)
     section = editing.add_section(course, _load.load(body))
-    return json_response(_dump.dump(section), 201, tagged(section))
+    location = located(f"/course/{course.id}/section/{section.id}/")
+    return json_response(_dump.dump(section), 201, tagged(section) | location)
 
 
 def get(user, id, section_id):  # noqa: A002

@@ -1,29 +1,85 @@
-"""The absolute URLs this API hands out (pagination links, pictures)."""
+"""The absolute URLs this API hands out (pagination links, pictures, `Location` of 201s and redirects)."""
+
+from urllib.parse import urlsplit
 
 from flask import current_app, request
+from starlette.datastructures import Headers
+
+from api.config import Settings, settings_of
 
 BASE_PATH = "/api/v2"
 
 
-def public_origin() -> str:
-    """`scheme://host` as the client reached us.
+def origin(settings: Settings, scheme: str, host: str, headers) -> str:
+    """`scheme://host` (PUBLIC_URL may add a path) that clients reach us at: every link starts with it.
 
-    Behind a proxy the request we see is the proxy's; its X-Forwarded-Proto/-Host headers are only
-    believed when TRUST_PROXY says a proxy that sets them stands in front, since any client can send them.
+    PUBLIC_URL, when set, decides alone. Otherwise the request's Host does, which api.hosts has
+    checked against ALLOWED_HOSTS. Behind a proxy the request we see is the proxy's; its
+    X-Forwarded-Proto/-Host headers are only believed when TRUST_PROXY says a proxy that sets them
+    stands in front, since any client can send them (api.hosts checks that host too).
     """
-    scheme, host = request.scheme, request.host
-    if current_app.config["SETTINGS"].trust_proxy:
-        scheme = _first(request.headers.get("X-Forwarded-Proto")) or scheme
-        host = _first(request.headers.get("X-Forwarded-Host")) or host
+    if settings.public_url:
+        return settings.public_url
+    direct = scheme
+    if settings.trust_proxy:
+        scheme = first_value(headers.get("x-forwarded-proto")) or scheme
+        host = first_value(headers.get("x-forwarded-host")) or host
     if scheme not in ("http", "https"):
-        scheme = request.scheme
+        scheme = direct
     return f"{scheme}://{host}"
+
+
+def public_origin() -> str:
+    """The origin of the links of the Flask request being handled."""
+    return origin(current_app.config["SETTINGS"], request.scheme, request.host, request.headers)
 
 
 def api_url(path: str) -> str:
     return f"{public_origin()}{BASE_PATH}{path}"
 
 
-def _first(value: str | None) -> str:
+def located(path: str) -> dict:
+    """The `Location` header of a 201 whose new resource lives at `path` (under BASE_PATH)."""
+    return {"Location": api_url(path)}
+
+
+def first_value(value: str | None) -> str:
     # Each proxy on the way appends its own value; the first is what the client sent to the outermost.
     return (value or "").split(",", 1)[0].strip()
+
+
+class PublicRedirects:
+    """Redirects point at the public origin too.
+
+    Starlette builds the Location of its redirect to the path with the final slash from the Host
+    header, and the Swagger UI's from the path alone; both become PUBLIC_URL (or the checked origin)
+    followed by the path and query they name.
+    """
+
+    def __init__(self, app):
+        self.app = app
+
+    async def __call__(self, scope, receive, send):
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+
+        async def send_public(message):
+            if message["type"] == "http.response.start" and 300 <= message["status"] < 400:
+                message = {**message, "headers": _relocated(scope, message["headers"])}
+            await send(message)
+
+        await self.app(scope, receive, send_public)
+
+
+def _relocated(scope, headers: list[tuple[bytes, bytes]]) -> list[tuple[bytes, bytes]]:
+    request_headers = Headers(scope=scope)
+    base = origin(settings_of(scope), scope["scheme"], request_headers.get("host", ""), request_headers)
+    result = []
+    for name, value in headers:
+        if name.lower() == b"location":
+            target = urlsplit(value.decode("latin-1"))
+            query = f"?{target.query}" if target.query else ""
+            value = f"{base}{target.path}{query}".encode("latin-1")
+        result.append((name, value))
+    return result

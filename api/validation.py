@@ -19,6 +19,7 @@ from connexion.validators import (
     VALIDATOR_MAP,
     FormDataValidator,
     JSONRequestBodyValidator,
+    JSONResponseBodyValidator,
     ParameterValidator,
 )
 from jsonschema import Draft4Validator, ValidationError
@@ -331,8 +332,9 @@ class ParamValidator(ParameterValidator):
                 (_short(name), "unknown_parameter", f"'{_short(name)}' is not a parameter of this operation.")
                 for name in sorted(unknown)
             ]
-        # Header names compare without regard to case; Starlette's Headers.get does so.
-        sources = {"query": request.query_params, "path": request.path_params, "header": request.headers}
+        # Header names compare without regard to case; Starlette's Headers does so.
+        headers = _JoinedHeaders(request.headers)
+        sources = {"query": request.query_params, "path": request.path_params, "header": headers}
         for location, values in sources.items():
             # Path-level parameters can appear more than once in Connexion's list.
             params = {param["name"]: param for param in self.parameters.get(location, [])}
@@ -350,9 +352,33 @@ class ParamValidator(ParameterValidator):
         return [(name, str(e.validator), _short(e.message)) for e in errors]
 
 
+class _JoinedHeaders:
+    """Each header as the handlers read it: its lines joined with commas, as the WSGI bridge joins them.
+
+    Connexion would validate the first line only, so limits such as a maxLength would not bound
+    what a handler then parses (RFC 9110, section 5.3, makes several lines one list).
+    """
+
+    def __init__(self, headers):
+        self._headers = headers
+
+    def get(self, name: str) -> str | None:
+        lines = self._headers.getlist(name)
+        return ",".join(lines) if lines else None
+
+
+class JSONResponseValidator(JSONResponseBodyValidator):
+    """An answer to HEAD has the headers of the GET but no body, which would fail the GET's schema."""
+
+    def wrap_send(self, send):
+        return send if self._scope["method"] == "HEAD" else super().wrap_send(send)
+
+
 def validator_map() -> dict:
     body = MediaTypeDict(dict(VALIDATOR_MAP["body"]))
     body["*/*json"] = JSONBodyValidator
     body["application/x-www-form-urlencoded"] = FormBodyValidator
     body["multipart/form-data"] = MultipartBodyValidator
-    return {"body": body, "parameter": ParamValidator}
+    response = MediaTypeDict(dict(VALIDATOR_MAP["response"]))
+    response["*/*json"] = JSONResponseValidator
+    return {"body": body, "parameter": ParamValidator, "response": response}

@@ -76,6 +76,8 @@ def shared_app(database_url, tmp_path_factory):
             jwt_leeway=0,
             validate_responses=True,
             courses_only_staff=False,
+            # Starlette's test client names this host.
+            allowed_hosts=("testserver",),
         )
     )
 

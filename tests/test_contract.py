@@ -26,6 +26,8 @@ app = create_app(
         media_root=Path(tempfile.mkdtemp(prefix="contract-media-")),
         jwt_secret=SECRET,
         validate_responses=True,
+        # Schemathesis's ASGI client names this host.
+        allowed_hosts=("testserver",),
     )
 )
 

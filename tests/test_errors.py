@@ -14,16 +14,16 @@ class TestMethodNotAllowed:
     @pytest.mark.parametrize(
         ("method", "path", "allow"),
         [
-            ("DELETE", "/course/search/", "GET"),
-            ("POST", "/course/search/", "GET"),
-            ("PUT", "/course/", "GET, POST"),
-            ("DELETE", "/course/", "GET, POST"),
-            ("POST", "/course/1/", "DELETE, GET, PATCH, PUT"),
-            ("PATCH", "/course/1/section/", "GET, POST"),
-            ("POST", "/course/1/section/1/", "DELETE, GET, PATCH, PUT"),
+            ("DELETE", "/course/search/", "GET, HEAD"),
+            ("POST", "/course/search/", "GET, HEAD"),
+            ("PUT", "/course/", "GET, HEAD, POST"),
+            ("DELETE", "/course/", "GET, HEAD, POST"),
+            ("POST", "/course/1/", "DELETE, GET, HEAD, PATCH, PUT"),
+            ("PATCH", "/course/1/section/", "GET, HEAD, POST"),
+            ("POST", "/course/1/section/1/", "DELETE, GET, HEAD, PATCH, PUT"),
             ("GET", "/course/1/role/", "POST"),
-            ("DELETE", "/category/", "GET, POST"),
-            ("POST", "/health/", "GET"),
+            ("DELETE", "/category/", "GET, HEAD, POST"),
+            ("POST", "/health/", "GET, HEAD"),
         ],
     )
     def test_answers_405_with_the_documented_methods(self, client, alice, method, path, allow):

@@ -507,6 +507,7 @@ class TestPublicUrls:
 
     def test_forwarded_headers_count_behind_a_trusted_proxy(self, client, alice, settings, monkeypatch):
         monkeypatch.setattr(settings, "trust_proxy", True)
+        monkeypatch.setattr(settings, "allowed_hosts", ("testserver", "courses.example"))
         course_id = create(client, alice).json()["id"]
 
         forwarded = client.get(

@@ -1,0 +1,215 @@
+"""`course-api serve` against clients that misbehave below the API: raw sockets on a loopback port.
+
+One live server for the module. The two slow cases (a silent connection, headers dribbled one
+byte a second) start in threads as soon as it is up, so the module takes about 30 seconds, not 45.
+The last class pins the uvicorn internals api/connections.py relies on.
+"""
+
+import concurrent.futures
+import hashlib
+import inspect
+import json
+import select
+import socket
+import time
+
+import httptools
+import pytest
+import uvicorn
+from uvicorn.protocols.http.httptools_impl import HttpToolsProtocol
+
+from api.connections import HEADERS_TIMEOUT, IDLE_TIMEOUT, MAX_HEADER_BYTES, GuardedHttpToolsProtocol
+from tests.live import live_service
+
+MARGIN = 3.0  # seconds a timer may fire late on a busy machine
+HEALTH = b"GET /api/v2/health/ HTTP/1.1\r\nHost: 127.0.0.1\r\n"
+
+
+def connect(server) -> socket.socket:
+    return socket.create_connection(("127.0.0.1", server.port), timeout=10)
+
+
+def exchange(server, request: bytes) -> tuple[int, dict, bytes, bool]:
+    """Send `request` on a new connection; (status, headers, body, whether the server then closed it)."""
+    with connect(server) as sock:
+        try:
+            sock.sendall(request)
+        except (BrokenPipeError, ConnectionResetError):
+            pass  # the server may answer and close before it has read everything
+        received = b""
+        while b"\r\n\r\n" not in received:
+            chunk = sock.recv(65536)
+            assert chunk, f"closed without an answer after {received!r}"
+            received += chunk
+        head, body = received.split(b"\r\n\r\n", 1)
+        lines = head.decode("latin-1").split("\r\n")
+        headers = dict(line.lower().split(": ", 1) for line in lines[1:])
+        while len(body) < int(headers.get("content-length", "0")):
+            body += sock.recv(65536)
+        closed = headers.get("connection") == "close" and _closed_within(sock, 5)
+        return int(lines[0].split(" ")[1]), headers, body, closed
+
+
+def _closed_within(sock: socket.socket, seconds: float) -> bool:
+    """Whether the peer closes the connection within `seconds` (any data before that is read and dropped)."""
+    deadline = time.monotonic() + seconds
+    while (left := deadline - time.monotonic()) > 0:
+        if select.select([sock], [], [], left)[0]:
+            try:
+                if sock.recv(65536) == b"":
+                    return True
+            except ConnectionResetError:
+                return True
+    return False
+
+
+def seconds_until_closed_silent(server) -> float:
+    """Open a connection, send nothing, and time how long the server keeps it."""
+    with connect(server) as sock:
+        started = time.monotonic()
+        assert _closed_within(sock, IDLE_TIMEOUT + 10), "a silent connection stayed open"
+        return time.monotonic() - started
+
+
+def seconds_until_closed_dribbling(server) -> float:
+    """Send a request's headers one byte a second; time from the first byte until the server closes."""
+    request = HEALTH + b"X-Slow: " + b"a" * 100
+    with connect(server) as sock:
+        started = time.monotonic()
+        for byte in request:
+            try:
+                sock.sendall(bytes([byte]))
+            except (BrokenPipeError, ConnectionResetError):
+                return time.monotonic() - started
+            if _closed_within(sock, 1.0):
+                return time.monotonic() - started
+            assert time.monotonic() - started < HEADERS_TIMEOUT + 10, "dribbled headers kept the connection open"
+    raise AssertionError("the whole dribbled request was read")
+
+
+@pytest.fixture(scope="module")
+def server(tmp_path_factory):
+    # One worker starts faster; the protocol is the same option of uvicorn with several.
+    folder = tmp_path_factory.mktemp("connections")
+    with live_service("connections", folder, [{"username": "alice"}], workers=1) as (live, _):
+        yield live
+
+
+@pytest.fixture(scope="module")
+def slow_clients(server):
+    """The two slow cases, started at once and in parallel; the tests wait for their results."""
+    pool = concurrent.futures.ThreadPoolExecutor(max_workers=2)
+    futures = {
+        "silent": pool.submit(seconds_until_closed_silent, server),
+        "dribbling": pool.submit(seconds_until_closed_dribbling, server),
+    }
+    yield futures
+    pool.shutdown(wait=True)
+
+
+def problem_code(body: bytes) -> str:
+    return json.loads(body)["errors"][0]["messages"][0]["code"]
+
+
+class TestHeaderBlock:
+    def test_64_kib_of_headers_is_a_431_and_a_normal_request_still_works(self, server, slow_clients):
+        fields = b"".join(b"X-Filler-%d: %s\r\n" % (n, b"f" * 1000) for n in range(64))
+
+        status, headers, body, closed = exchange(server, HEALTH + fields + b"\r\n")
+
+        assert status == 431
+        assert headers["content-type"] == "application/problem+json"
+        assert problem_code(body) == "headers_too_large"
+        assert closed
+        assert exchange(server, HEALTH + b"\r\n")[0] == 200
+
+    def test_a_field_that_never_ends_is_a_431(self, server):
+        status, _, body, closed = exchange(server, HEALTH + b"X-Endless: " + b"e" * (2 * MAX_HEADER_BYTES))
+
+        assert (status, problem_code(body), closed) == (431, "headers_too_large", True)
+
+    def test_more_than_100_fields_is_a_431(self, server):
+        fields = b"".join(b"X-F%d: 1\r\n" % n for n in range(101))
+
+        status, _, body, closed = exchange(server, HEALTH + fields + b"\r\n")
+
+        assert (status, problem_code(body), closed) == (431, "headers_too_large", True)
+
+    def test_a_block_just_under_the_limit_passes_and_just_over_does_not(self, server):
+        filler = MAX_HEADER_BYTES - 200
+        under = HEALTH + b"X-Filler: " + b"f" * filler + b"\r\n\r\n"
+        over = HEALTH + b"X-Filler: " + b"f" * (filler + 400) + b"\r\n\r\n"
+
+        assert exchange(server, under)[0] == 200
+        assert exchange(server, over)[0] == 431
+
+
+class TestHostHeader:
+    @pytest.mark.parametrize(
+        "host_lines",
+        [b"", b"Host: 127.0.0.1\r\nHost: 127.0.0.1\r\n", b"Host: evil.example\r\n"],
+        ids=["none", "two", "unknown"],
+    )
+    def test_is_a_400(self, server, host_lines):
+        status, headers, body, _ = exchange(server, b"GET /api/v2/health/ HTTP/1.1\r\n" + host_lines + b"\r\n")
+
+        assert status == 400
+        assert headers["content-type"] == "application/problem+json"
+        assert json.loads(body)["errors"][0]["field"] == "Host"
+
+
+class TestSlowClients:
+    def test_a_silent_connection_is_closed_after_15_seconds(self, slow_clients):
+        seconds = slow_clients["silent"].result()
+
+        assert IDLE_TIMEOUT - 1 <= seconds <= IDLE_TIMEOUT + MARGIN
+
+    def test_dribbled_headers_are_cut_off_after_30_seconds(self, slow_clients):
+        seconds = slow_clients["dribbling"].result()
+
+        # Well past the 15 s of a silent connection: each byte restarts nothing, the block's clock runs on.
+        assert HEADERS_TIMEOUT - 1 <= seconds <= HEADERS_TIMEOUT + MARGIN
+
+
+# sha256 of the source of each HttpToolsProtocol method api/connections.py extends, calls or reads the
+# state of, in the uvicorn release it was written against. A new release must be read again before
+# these are updated: see the module docstring of api/connections.py for what each is relied on for.
+UVICORN = "0.54.0"
+HTTPTOOLS = "0.9.0"
+PINNED = {
+    "__init__": "4f08999410347141468656d82e71ffebccb59f09e41909a3753a810eeed685fa",
+    "connection_lost": "c91a4c9bf2e29c554a97418b5f3064e97f6e0ceaba3b90fc35a3460076c705ab",
+    "connection_made": "6efb565ff3d36b916c29bd42330a2b99b601b48932389e396e5ac53dbef6b91c",
+    "data_received": "010a7ae59a5d3b1a5e7326ce246878568629d126a076d8af5ba10cab040fae43",
+    "on_headers_complete": "1ea8589acfad92d8ff9182775f337d98fc469e0fa39642a83195fca920f5ca96",
+    "on_message_begin": "96d377fdc7c2baef943c2bd245003abc53566ddb35777e0f4c7bc754198b5457",
+    "on_message_complete": "1fbad42dc31fc01fd4106a9885b2a2e0f6ce8d38241a3df0f615c6a8663493e0",
+    "send_400_response": "ae5a4a3782b646fdd2d0ec5cfc28814fda9b6e3464bf6f45c58839982319bd0c",
+    "on_url": "37be44e962b04ca87f76428ff8d7a3306ab601ffd5793d185e87c2295f0c6b6e",
+    "on_header": "65d62c044f61fdbd354dcb3401aa590789259bfbdbc1c07512150ec924258cd6",
+}
+
+
+class TestUpstreamPins:
+    def test_the_uvicorn_code_relied_on_is_unchanged(self):
+        assert (uvicorn.__version__, httptools.__version__) == (UVICORN, HTTPTOOLS)
+        digests = {
+            name: hashlib.sha256(inspect.getsource(getattr(HttpToolsProtocol, name)).encode()).hexdigest()
+            for name in PINNED
+        }
+        assert digests == PINNED
+        overridden = {name for name in vars(GuardedHttpToolsProtocol) if name in vars(HttpToolsProtocol)}
+        assert overridden - {"__doc__", "__module__"} <= set(PINNED)
+
+    def test_httptools_turns_a_callback_exception_into_a_parser_error(self):
+        class Raising:
+            def on_headers_complete(self):
+                raise RuntimeError("stop")
+
+        parser = httptools.HttpRequestParser(Raising())
+
+        with pytest.raises(httptools.HttpParserError) as raised:
+            parser.feed_data(b"GET / HTTP/1.1\r\nHost: x\r\n\r\n")
+        assert isinstance(raised.value.__context__, RuntimeError)
+        # A subclass of what uvicorn's data_received catches.
+        assert issubclass(httptools.HttpParserCallbackError, httptools.HttpParserError)
