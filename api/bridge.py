@@ -7,7 +7,7 @@ from concurrent.futures import ThreadPoolExecutor
 
 from a2wsgi.wsgi import build_environ
 
-from api.middleware import receive_body
+from api.middleware import BODY_METHODS, receive_body
 
 SCOPE = "asgi.scope"
 
@@ -37,8 +37,11 @@ class BufferedWSGI:
             await send({"type": "websocket.close", "code": 1000})
 
     async def _serve(self, scope, receive, send):
-        # GuardBodies has already bounded the body.
-        environ = build_environ(scope, io.BytesIO(await receive_body(receive)))
+        # GuardBodies has bounded the bodies of the methods that take one. No operation reads the
+        # body of another method (api.prepared refuses one), and requests for no operation (an unknown
+        # path) get here too: such a body is left unread, whatever its size.
+        body = await receive_body(receive) if scope["method"] in BODY_METHODS else b""
+        environ = build_environ(scope, io.BytesIO(body))
         # The environ joins the lines of a repeated header into one value; the scope keeps each line.
         environ[SCOPE] = scope
         # Connexion keeps the request's context in context variables; the thread must see them.
