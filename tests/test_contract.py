@@ -71,6 +71,7 @@ def test_operation_honours_contract(case):
 
 
 STEP_KEYS = itertools.count()
+UNREACHABLE_FIELDS = ("categories", "sections_order", "image_original")
 
 
 class StatefulContract(stateful_schema.as_state_machine()):
@@ -85,6 +86,14 @@ class StatefulContract(stateful_schema.as_state_machine()):
         # per step keeps the sequences deep; test_operation_honours_contract covers repeated keys.
         if case.headers and "Idempotency-Key" in case.headers:
             case.headers["Idempotency-Key"] = f"step-{next(STEP_KEYS)}"
+        # Values no schema can make right, which fail a step for reasons sequences do not explore: a
+        # guessed entity tag (412; no link carries a tag), category and section ids that exist in no
+        # step (400), random bytes as a picture (400). Each is fuzzed operation by operation above.
+        if case.headers:
+            case.headers.pop("If-Match", None)
+        if isinstance(case.body, dict):
+            for unreachable in UNREACHABLE_FIELDS:
+                case.body.pop(unreachable, None)
 
     def after_call(self, response, case):
         if response.status_code < 300:
