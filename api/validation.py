@@ -121,9 +121,12 @@ def _check_shape(text: str) -> None:
     """Refuse JSON text nested more than MAX_DEPTH levels or holding more than MAX_CONTAINERS arrays and objects."""
     if text.count("[") + text.count("{") <= MAX_DEPTH:
         return  # too few brackets for either (the usual case), known without the work below
-    brackets = _NOT_BRACKET.sub("", _STRING.sub("", text))  # brackets inside strings do not count
-    if len(brackets) > 2 * MAX_CONTAINERS:
+    structure = _STRING.sub("", text)  # brackets inside strings do not count
+    if structure.count("[") + structure.count("{") > MAX_CONTAINERS:
         raise BadRequest(f"The body holds more than {MAX_CONTAINERS} arrays and objects.", code="parse_error")
+    brackets = _NOT_BRACKET.sub("", structure)
+    if len(brackets) > 2 * MAX_CONTAINERS:  # closing brackets without openers: not JSON at all
+        raise BadRequest("The body is not valid JSON: its brackets do not pair up.", code="parse_error")
     if max(accumulate(map(_STEP.__getitem__, brackets)), default=0) > MAX_DEPTH:
         raise BadRequest(f"The body is nested more than {MAX_DEPTH} levels deep.", code="parse_error")
 
