@@ -439,6 +439,26 @@ class TestSmall500s:
 
         assert error_codes(refused(response, 400, db, before)) == {None: ["parse_error"]}
 
+    @pytest.mark.parametrize(
+        "tail",
+        ['"' + '\\"' * 300_000, '"' + "\\\\" * 300_000, '"a' * 300_000],
+        ids=["escaped-quotes", "backslashes", "quotes"],
+    )
+    def test_json_whose_strings_never_close_is_refused_quickly(self, client, db, world, tail):
+        before = snapshot(db)
+        content = "[" * (MAX_DEPTH + 1) + tail
+
+        response, seconds = _timed(
+            client,
+            "PATCH",
+            course_url(world["course"]),
+            content=content,
+            headers={**world["alice"], "Content-Type": "application/json"},
+        )
+
+        assert error_codes(refused(response, 400, db, before)) == {None: ["parse_error"]}
+        assert seconds < 1
+
     def test_json_with_many_brackets_inside_strings_is_parsed(self, client, world):
         content = json.dumps({"name": "Brackets", "description": "[{" * 5000})
 
