@@ -42,8 +42,8 @@ class _PreparedOperation(RequestValidationOperation):
       Upstream logs "Skipping validation" at request time and passes the body on unchecked.
     * `extract_content_type` guesses the first declared media type when a request has no
       Content-Type, as upstream does; GuardBodies refuses such requests when they carry a body.
-    * A request with a body to an operation that declares none is refused (400 `body_not_allowed`);
-      upstream ignores it, and the WSGI bridge would read it whole.
+    * A request with a body to an operation that declares none is refused (400 `body_not_allowed`),
+      unread; upstream lets it through to a handler that ignores it.
     * Everything else is upstream's: the parameters are validated first, then the media type (415),
       then the body, and the validator's `wrap_receive` hands the parsed body on.
     """
