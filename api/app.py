@@ -11,15 +11,15 @@ from connexion.middleware.request_validation import RequestValidationMiddleware
 from connexion.options import SwaggerUIOptions
 
 from api import auth, database, errors
-from api.bridge import BufferedWSGI
 from api.config import Settings, check
-from api.hosts import GuardHosts
-from api.json_output import JSONIFIER
-from api.middleware import GuardBodies, GuardPaths
-from api.prepared import PreparedRequestValidation, prepare_handlers
-from api.storage import LocalStorage
+from api.contract.validation import ParsedBodyRequest, validator_map
+from api.pictures.storage import LocalStorage
+from api.serving.bridge import BufferedWSGI
+from api.serving.hosts import GuardHosts
+from api.serving.middleware import GuardBodies, GuardPaths
+from api.serving.prepared import PreparedRequestValidation, prepare_handlers
 from api.urls import BASE_PATH, PublicRedirects
-from api.validation import ParsedBodyRequest, validator_map
+from api.web.json_output import JSONIFIER
 
 SPEC_PATH = Path(__file__).resolve().parent.parent / "openapi" / "v2.yaml"
 
@@ -79,7 +79,7 @@ def create_app(settings: Settings | None = None) -> connexion.FlaskApp:
     # Connexion warns on every request of operations that accept both JSON and forms.
     logging.getLogger("connexion.operations").setLevel(logging.ERROR)
     # Connexion builds its middleware, request validation among it, on the first request (a private
-    # method, Connexion 3.3.0). Built now, a spec it cannot serve (api.prepared refuses a media type it
+    # method, Connexion 3.3.0). Built now, a spec it cannot serve (api.serving.prepared refuses a media type it
     # cannot validate) stops the start instead of failing every request.
     app.middleware.app, app.middleware.middleware_stack = app.middleware._build_middleware_stack()
     return app

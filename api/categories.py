@@ -4,10 +4,10 @@ from sqlalchemy import select
 
 from api import database
 from api.auth import current_user
-from api.editing import create_category
 from api.errors import Forbidden
-from api.responses import json_response
-from api.schemas import CategoryLoadSchema, CategorySchema
+from api.rules.editing import create_category
+from api.web.responses import json_response
+from api.web.schemas import CategoryLoadSchema, CategorySchema
 from models import Category
 
 _load = CategoryLoadSchema()

@@ -55,8 +55,8 @@ def ensure_user(settings: Settings, username: str) -> dict:
 
 
 def add_category(settings: Settings, name: str) -> dict:
-    from api.editing import create_category
     from api.errors import Conflict
+    from api.rules.editing import create_category
 
     with _session(settings) as db:
         try:
@@ -70,20 +70,20 @@ def add_category(settings: Settings, name: str) -> dict:
 def serve(settings: Settings, host: str, port: int, workers: int) -> int:
     import uvicorn
 
-    from api import workers as worker_processes
+    from api.serving import workers as worker_processes
 
     # Checked here as well as in create_app, so the refusal is one clear line, not a traceback per worker.
     try:
         check(settings)
     except ConfigurationError as exc:
         raise SystemExit(f"course-api: {exc}")
-    # The app (built by the factory, in each worker) allows the host it is bound to (api/hosts.py).
+    # The app (built by the factory, in each worker) allows the host it is bound to (api/serving/hosts.py).
     os.environ["HOST"] = host
     options = dict(
         app="api.app:asgi",
         factory=True,
-        # httptools with limits on header blocks and on clients that send too little (api/connections.py).
-        http="api.connections:GuardedHttpToolsProtocol",
+        # httptools with limits on header blocks and on clients that send too little (api/serving/connections.py).
+        http="api.serving.connections:GuardedHttpToolsProtocol",
         access_log=False,
         log_level="info",
         # uvicorn would believe X-Forwarded-* from any local client; only TRUST_PROXY may make it (api/urls.py).

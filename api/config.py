@@ -56,7 +56,7 @@ class Settings:
     trust_proxy: bool = field(default_factory=lambda: _flag("TRUST_PROXY"))
     # Where clients reach this service (`https://courses.example`); empty: the checked Host of each request.
     public_url: str = field(default_factory=lambda: os.environ.get("PUBLIC_URL", ""))
-    # The host names a request may name; empty: localhost, 127.0.0.1 and HOST (api/hosts.py).
+    # The host names a request may name; empty: localhost, 127.0.0.1 and HOST (api/serving/hosts.py).
     allowed_hosts: tuple[str, ...] = field(default_factory=lambda: _names(os.environ.get("ALLOWED_HOSTS", "")))
     # Threads per worker process that run handlers; SQLite takes one writer at a time anyway.
     threads: int = field(default_factory=lambda: int(os.environ.get("THREADS", "4")))
@@ -70,7 +70,7 @@ class Settings:
 
     @property
     def media_key(self) -> bytes:
-        """The key that names picture files (api/images.py), derived from JWT_SECRET.
+        """The key that names picture files (api/pictures/images.py), derived from JWT_SECRET.
 
         Derived rather than a setting of its own, so every worker and every deployment that can
         verify tokens names files alike with nothing more to configure; the distinct label keeps it

@@ -3,8 +3,12 @@
 from flask import current_app
 from sqlalchemy import Integer, and_, func, or_, select, text
 
-from api import database, editing, images
-from api.access import (
+from api import database
+from api.auth import current_user
+from api.errors import Forbidden
+from api.pictures import images
+from api.rules import editing
+from api.rules.access import (
     CREATOR,
     JOINED,
     MANAGER,
@@ -17,13 +21,11 @@ from api.access import (
     visible_course,
     visible_to,
 )
-from api.auth import current_user
-from api.errors import Forbidden
-from api.idempotency import idempotent
-from api.preconditions import content_etag, not_modified, not_modified_by_tag, require_match, tagged
-from api.responses import json_response, no_content, page, represent_course
-from api.schemas import CourseLoadSchema
 from api.urls import located
+from api.web.idempotency import idempotent
+from api.web.preconditions import content_etag, not_modified, not_modified_by_tag, require_match, tagged
+from api.web.responses import json_response, no_content, page, represent_course
+from api.web.schemas import CourseLoadSchema
 from models import Course, course_categories
 from models.course import SEARCH_SEPARATOR
 

@@ -3,7 +3,7 @@
 from sqlalchemy import text
 
 from api import database
-from api.responses import json_response
+from api.web.responses import json_response
 
 
 def get():

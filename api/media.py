@@ -1,8 +1,8 @@
 """Handlers of the `media` tag: the files of course pictures."""
 
-from api.course_images import storage
 from api.errors import NotFound
-from api.preconditions import not_modified_by_tag
+from api.pictures.course_pictures import storage
+from api.web.preconditions import not_modified_by_tag
 
 # A name is only ever given to one content (it holds the content's digest), so caches may keep it for a year.
 CACHING = {"Cache-Control": "public, max-age=31536000, immutable"}

@@ -1,10 +1,10 @@
 """Handlers of the `roles` tag."""
 
-from api import editing
-from api.access import editable_course
-from api.idempotency import idempotent
-from api.responses import no_content
-from api.schemas import RoleChangeSchema
+from api.rules import editing
+from api.rules.access import editable_course
+from api.web.idempotency import idempotent
+from api.web.responses import no_content
+from api.web.schemas import RoleChangeSchema
 
 _load = RoleChangeSchema()
 

@@ -1,12 +1,12 @@
 """Handlers of the `sections` tag."""
 
-from api import editing
-from api.access import ROW_ONLY, editable_course, editable_section
-from api.idempotency import idempotent
-from api.preconditions import not_modified, require_match, tagged
-from api.responses import json_response, no_content
-from api.schemas import SectionLoadSchema, SectionSchema
+from api.rules import editing
+from api.rules.access import ROW_ONLY, editable_course, editable_section
 from api.urls import located
+from api.web.idempotency import idempotent
+from api.web.preconditions import not_modified, require_match, tagged
+from api.web.responses import json_response, no_content
+from api.web.schemas import SectionLoadSchema, SectionSchema
 
 _load = SectionLoadSchema()
 _dump = SectionSchema()

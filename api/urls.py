@@ -13,10 +13,10 @@ BASE_PATH = "/api/v2"
 def origin(settings: Settings, scheme: str, host: str, headers) -> str:
     """`scheme://host` (PUBLIC_URL may add a path) that clients reach us at: every link starts with it.
 
-    PUBLIC_URL, when set, decides alone. Otherwise the request's Host does, which api.hosts has
+    PUBLIC_URL, when set, decides alone. Otherwise the request's Host does, which api.serving.hosts has
     checked against ALLOWED_HOSTS. Behind a proxy the request we see is the proxy's; its
     X-Forwarded-Proto/-Host headers are only believed when TRUST_PROXY says a proxy that sets them
-    stands in front, since any client can send them (api.hosts checks that host too).
+    stands in front, since any client can send them (api.serving.hosts checks that host too).
     """
     if settings.public_url:
         return settings.public_url

@@ -3,7 +3,7 @@
 Rows go in with executemany on the models' own tables, which is fast enough for 100 000 courses. The
 columns the models derive in Python (`name_key`, `search_text`) are taken from a transient `Course`
 built with the same name and description, so they are exactly what the app would store; slugs are
-made with the same slugify call as `api.editing.unique_slug` (names are unique, so no suffixes).
+made with the same slugify call as `api.rules.editing.unique_slug` (names are unique, so no suffixes).
 """
 
 import os
@@ -18,7 +18,7 @@ from slugify import slugify
 from sqlalchemy import insert, text
 
 from api.database import make_engine
-from api.editing import SLUG_MAX
+from api.rules.editing import SLUG_MAX
 from models import Category, Course, CourseMembership, Section, User, course_categories
 
 OWNER, MANAGER, OUTSIDER = 1, 2, 3

@@ -69,7 +69,7 @@ class Course(Base):
     created_by_id: Mapped[int] = mapped_column(ForeignKey("users.id"), index=True)
     # Bumped on every change of the course, reordering its sections included; the ETag is derived from it.
     revision: Mapped[int] = mapped_column(Integer, default=1, server_default="1")
-    # The course picture's rendition files share this name (see api/course_images.py); null: no picture.
+    # The course picture's rendition files share this name (see api/pictures/course_pictures.py); null: no picture.
     image_digest: Mapped[str | None] = mapped_column(String(64))
 
     created_by: Mapped[User] = relationship(lazy="joined", innerjoin=True)

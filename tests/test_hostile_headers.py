@@ -16,7 +16,7 @@ import yaml
 
 from api.app import SPEC_PATH
 from api.config import Settings
-from api.hosts import allowed_hosts
+from api.serving.hosts import allowed_hosts
 from models import Course, IdempotencyKey
 from tests.conftest import API, COURSES, course_url, error_codes, problem
 from tests.test_hostile import refused, snapshot, target  # noqa: F401 - `target` is a fixture

@@ -14,10 +14,10 @@ import time
 import pytest
 from sqlalchemy import select
 
-from api import images
 from api.app import create_app
 from api.cli import main as cli_main
 from api.config import ConfigurationError, Settings
+from api.pictures import images
 from models import CourseMembership
 from tests.conftest import API, COURSES, NON_EDITORS, SECRET, auth, course_url, empty_database, error_codes, make_token
 from tests.test_hostile import refused, snapshot

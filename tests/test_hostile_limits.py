@@ -14,8 +14,8 @@ from urllib.parse import quote
 import pytest
 from PIL import Image
 
+from api.contract.validation import MAX_CONTAINERS, MAX_DEPTH
 from api.errors import MAX_ERRORS
-from api.validation import MAX_CONTAINERS, MAX_DEPTH
 from tests.conftest import API, COURSES, course_url, error_codes, make_token, problem
 from tests.test_hostile import refused, snapshot
 
@@ -194,7 +194,7 @@ class TestLinearValidation:
     def test_unique_items_agrees_with_jsonschema(self, items):
         from jsonschema import Draft4Validator
 
-        from api.keywords import BodyValidator
+        from api.contract.keywords import BodyValidator
 
         schema = {"type": "array", "uniqueItems": True}
         assert BodyValidator(schema).is_valid(items) == Draft4Validator(schema).is_valid(items)
@@ -338,7 +338,7 @@ class TestCheapChecksFirst:
         [("inactive", "course", 401), ("bob", "course", 403), ("alice", "missing", 404), ("inactive", "create", 401)],
     )
     def test_refused_before_decoding(self, client, db, make, world, big_picture, who, where, status, monkeypatch):
-        from api import images
+        from api.pictures import images
 
         decoded = []
         monkeypatch.setattr(images, "_render", lambda *args: decoded.append(args))
@@ -360,7 +360,7 @@ class TestCheapChecksFirst:
     def test_concurrent_decodes_are_bounded(self, monkeypatch):
         import threading
 
-        from api import images
+        from api.pictures import images
 
         running, peak, lock = [0], [0], threading.Lock()
 

@@ -7,7 +7,8 @@ from datetime import timedelta
 import pytest
 from sqlalchemy import delete, false, func, select, update
 
-from api import courses, idempotency
+from api import courses
+from api.web import idempotency
 from models import Category, Course, CourseMembership, IdempotencyKey, Section
 from models.base import utcnow
 from tests.conftest import BACKEND, COURSES, auth, course_url, error_codes, problem

@@ -8,7 +8,7 @@ import zlib
 import pytest
 from PIL import Image
 
-from api import storage
+from api.pictures import storage
 from models import Course
 from tests.conftest import COURSES, auth, course_url, error_codes, media_files, problem
 

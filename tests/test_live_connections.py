@@ -2,7 +2,7 @@
 
 One live server for the module. The two slow cases (a silent connection, headers dribbled one
 byte a second) start in threads as soon as it is up, so the module takes about 30 seconds, not 45.
-The last class pins the uvicorn internals api/connections.py relies on.
+The last class pins the uvicorn internals api/serving/connections.py relies on.
 """
 
 import concurrent.futures
@@ -18,7 +18,7 @@ import pytest
 import uvicorn
 from uvicorn.protocols.http.httptools_impl import HttpToolsProtocol
 
-from api.connections import HEADERS_TIMEOUT, IDLE_TIMEOUT, MAX_HEADER_BYTES, GuardedHttpToolsProtocol
+from api.serving.connections import HEADERS_TIMEOUT, IDLE_TIMEOUT, MAX_HEADER_BYTES, GuardedHttpToolsProtocol
 from tests.live import live_service
 
 MARGIN = 3.0  # seconds a timer may fire late on a busy machine
@@ -171,9 +171,9 @@ class TestSlowClients:
         assert HEADERS_TIMEOUT - 1 <= seconds <= HEADERS_TIMEOUT + MARGIN
 
 
-# sha256 of the source of each HttpToolsProtocol method api/connections.py extends, calls or reads the
+# sha256 of the source of each HttpToolsProtocol method api/serving/connections.py extends, calls or reads the
 # state of, in the uvicorn release it was written against. A new release must be read again before
-# these are updated: see the module docstring of api/connections.py for what each is relied on for.
+# these are updated: see the module docstring of api/serving/connections.py for what each is relied on for.
 UVICORN = "0.54.0"
 HTTPTOOLS = "0.9.0"
 PINNED = {

@@ -1,7 +1,7 @@
-"""api/prepared.py re-implements parts of Connexion 3.3.0, and api/app.py builds its middleware stack
+"""api/serving/prepared.py re-implements parts of Connexion 3.3.0, and api/app.py builds its middleware stack
 early: these tests fail when the upstream code they rely on changes.
 
-When one fails, read the new upstream source, carry over what changed into api/prepared.py (its
+When one fails, read the new upstream source, carry over what changed into api/serving/prepared.py (its
 docstring lists every difference on purpose), and update the digest here.
 """
 
@@ -14,11 +14,11 @@ from connexion.middleware.main import ConnexionMiddleware
 from connexion.middleware.request_validation import RequestValidationOperation
 
 from api import app as app_module
-from api import validation
 from api.config import Settings
+from api.contract import validation
 from tests.conftest import SECRET
 
-# SHA-256 prefixes of the source of the upstream methods that api/prepared.py replaces or relies on.
+# SHA-256 prefixes of the source of the upstream methods that api/serving/prepared.py replaces or relies on.
 UPSTREAM = {
     "__call__": "af472716211911b9",
     "validate_mime_type": "cdb95c7df215a7dd",

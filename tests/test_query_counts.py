@@ -111,7 +111,8 @@ def search_plan(app, term: str, user=None) -> str:
     Without `user`, the text match alone; with one, all that their search applies (what they may see,
     and where the term may match for them).
     """
-    from api import access, courses
+    from api import courses
+    from api.rules import access
 
     engine = app.app.extensions["course_api.engine"]
     with app.app.test_request_context(), Session(engine) as db:

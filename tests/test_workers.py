@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from api import workers
+from api.serving import workers
 from tests.live import SERVE, free_port, live_service
 
 ROOT = Path(__file__).resolve().parent.parent

@@ -5,7 +5,7 @@ bodies are checked by hand, answers are dicts given to `jsonify`. `bench.run` se
 default sync workers, as Flask's deployment docs do, and as many of them as ours has (2). A sync worker
 handles one request at a time and closes the connection after it (wrk reconnects: that cost is the
 baseline's); ours keeps connections open and runs each worker's requests on a pool of threads
-behind its event loop (`THREADS`, api/bridge.py).
+behind its event loop (`THREADS`, api/serving/bridge.py).
 
 Why comparing against it is fair:
 

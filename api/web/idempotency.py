@@ -34,9 +34,9 @@ from sqlalchemy import delete, select, update
 from sqlalchemy.exc import IntegrityError
 
 from api import database, errors
-from api.bridge import SCOPE
 from api.errors import ApiProblem
-from api.json_output import JSONIFIER
+from api.serving.bridge import SCOPE
+from api.web.json_output import JSONIFIER
 from models import IdempotencyKey, User
 from models.base import utcnow
 

@@ -1,7 +1,7 @@
 """A course's picture: its files in the media store, the URLs that name them, and their clean-up.
 
 A picture's renditions are stored as `course/<course id>/<digest>-<edge>.webp`. The digest is a keyed
-hash of the uploaded bytes (see `api.images.file_name`), so a name always stands for the same content
+hash of the uploaded bytes (see `api.pictures.images.file_name`), so a name always stands for the same content
 and may be cached for ever.
 
 Files are only written or deleted while the course row is locked (the request's own lock, or the
@@ -15,8 +15,8 @@ from flask import current_app
 from sqlalchemy import select
 
 from api import database
-from api.images import RENDITIONS, Picture
-from api.storage import Storage
+from api.pictures.images import RENDITIONS, Picture
+from api.pictures.storage import Storage
 from api.urls import api_url
 from models import Course
 

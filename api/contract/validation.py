@@ -25,9 +25,10 @@ from connexion.validators import (
 from jsonschema import Draft4Validator, ValidationError
 from starlette.datastructures import Headers, MutableHeaders
 
-from api import images, keywords, multipart
 from api.config import settings_of
+from api.contract import keywords, multipart
 from api.errors import MAX_ERRORS, BadRequest, PayloadTooLarge, listed
+from api.pictures import images
 
 MESSAGE_LIMIT = 200
 # JSON nested deeper than this, or holding more arrays and objects, is refused before it is parsed.
@@ -263,7 +264,7 @@ class MultipartBodyValidator(FormBodyValidator):
     """Reads `multipart/form-data`: text parts as form fields, a picture's file part as a data URL.
 
     The handler then sees the same JSON body a client could have sent, and a picture goes through
-    the one path that checks pictures (`api.images`).
+    the one path that checks pictures (`api.pictures.images`).
     """
 
     async def _parse(self, stream, scope):

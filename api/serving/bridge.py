@@ -7,7 +7,7 @@ from concurrent.futures import ThreadPoolExecutor
 
 from a2wsgi.wsgi import build_environ
 
-from api.middleware import BODY_METHODS, receive_body
+from api.serving.middleware import BODY_METHODS, receive_body
 
 SCOPE = "asgi.scope"
 
@@ -38,7 +38,7 @@ class BufferedWSGI:
 
     async def _serve(self, scope, receive, send):
         # GuardBodies has bounded the bodies of the methods that take one. No operation reads the
-        # body of another method (api.prepared refuses one), and requests for no operation (an unknown
+        # body of another method (api.serving.prepared refuses one), and requests for no operation (an unknown
         # path) get here too: such a body is left unread, whatever its size.
         body = await receive_body(receive) if scope["method"] in BODY_METHODS else b""
         environ = build_environ(scope, io.BytesIO(body))

@@ -5,10 +5,10 @@ from urllib.parse import urlencode
 from flask import request
 from werkzeug.datastructures import MultiDict
 
-from api.access import sees_in_full
-from api.course_images import picture_urls
-from api.schemas import CourseDetailSchema, CourseMinimalSchema, CourseSchema
+from api.pictures.course_pictures import picture_urls
+from api.rules.access import sees_in_full
 from api.urls import public_origin
+from api.web.schemas import CourseDetailSchema, CourseMinimalSchema, CourseSchema
 
 JSON = {"Content-Type": "application/json"}
 

@@ -19,7 +19,7 @@ class _Orjson:
         # Connexion passes `json.dumps` options (an encoder class); orjson needs none of them.
         return orjson.dumps(data).decode()
 
-    # Reading stays with the standard library: request bodies have their own strict parser (api.validation).
+    # Reading stays with the standard library: request bodies have their own strict parser (api.contract.validation).
     loads = staticmethod(json.loads)
 
 

@@ -22,7 +22,7 @@ from connexion.middleware.request_validation import (
 from starlette.datastructures import Headers
 
 from api.errors import BadRequest
-from api.middleware import has_body
+from api.serving.middleware import has_body
 
 
 class _PreparedOperation(RequestValidationOperation):

@@ -48,7 +48,7 @@ class GuardBodies:
     Starlette's and Werkzeug's parsers) compare them exactly, and a validator that finds no match
     lets the body through unchecked. A body over the limit is refused from its Content-Length
     without reading it, or, when it is sent in chunks, as soon as it passes the limit. Other methods
-    pass untouched: nothing reads their bodies, and `api.prepared` refuses one sent to an operation
+    pass untouched: nothing reads their bodies, and `api.serving.prepared` refuses one sent to an operation
     that takes none.
     """
 

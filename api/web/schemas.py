@@ -9,7 +9,7 @@ from datetime import UTC, datetime
 from flask import current_app
 from marshmallow import EXCLUDE, Schema, ValidationError, fields
 
-from api import images
+from api.pictures import images
 from models.base import comparable_name
 
 

@@ -5,14 +5,14 @@ from sqlalchemy import delete, func, select
 from sqlalchemy.exc import IntegrityError
 
 from api import database
-from api.access import CREATOR, JOINED, MANAGER
-from api.course_images import set_picture
 from api.errors import BadRequest, Conflict, clashing_field, field_errors, listed
+from api.pictures.course_pictures import set_picture
+from api.rules.access import CREATOR, JOINED, MANAGER
 from models import Category, Course, CourseMembership, Section, User
 from models.base import name_key
 
 MAX_SECTIONS = 1000
-# Loaded into an `api.images.Picture`, or None to remove the picture.
+# Loaded into an `api.pictures.images.Picture`, or None to remove the picture.
 PICTURE = "image_original"
 # Room left in a slug column for the suffix that makes it unique ("-2", ..., "-9999999").
 SLUG_SUFFIX_ROOM = 8
