@@ -10,7 +10,7 @@ from connexion.middleware import ConnexionMiddleware, MiddlewarePosition
 from connexion.middleware.request_validation import RequestValidationMiddleware
 from connexion.options import SwaggerUIOptions
 
-from api import auth, database, errors
+from api import auth, database
 from api.config import Settings, check
 from api.contract.validation import ParsedBodyRequest, validator_map
 from api.pictures.storage import LocalStorage
@@ -19,6 +19,7 @@ from api.serving.hosts import GuardHosts
 from api.serving.middleware import GuardBodies, GuardPaths
 from api.serving.prepared import PreparedRequestValidation, prepare_handlers
 from api.urls import BASE_PATH, PublicRedirects
+from api.web import problems
 from api.web.json_output import JSONIFIER
 
 SPEC_PATH = Path(__file__).resolve().parent.parent / "openapi" / "v2.yaml"
@@ -62,7 +63,6 @@ def create_app(settings: Settings | None = None) -> connexion.FlaskApp:
     app.middleware.course_api_settings = settings
 
     flask_app = app.app
-    flask_app.config["SETTINGS"] = settings
     flask_app.request_class = ParsedBodyRequest
     prepare_handlers(flask_app)
     # FlaskApp offers no setting for its ASGI-to-WSGI bridge; this one costs one thread hop per request.
@@ -75,7 +75,7 @@ def create_app(settings: Settings | None = None) -> connexion.FlaskApp:
     flask_app.after_request(database.finish_request)
     flask_app.teardown_request(database.discard_session)
 
-    errors.register(app, spec, BASE_PATH)
+    problems.register(app, spec, BASE_PATH)
     # Connexion warns on every request of operations that accept both JSON and forms.
     logging.getLogger("connexion.operations").setLevel(logging.ERROR)
     # Connexion builds its middleware, request validation among it, on the first request (a private

@@ -3,8 +3,7 @@
 from sqlalchemy import select
 
 from api import database
-from api.auth import current_user
-from api.errors import Forbidden
+from api.rules.access import current_user, may_create_category
 from api.rules.editing import create_category
 from api.web.responses import json_response
 from api.web.schemas import CategoryLoadSchema, CategorySchema
@@ -23,7 +22,6 @@ def list(user):  # noqa: A001 - the spec's verb
 
 def create(user, body):
     """Add a category (staff only)."""
-    if not current_user(user).is_staff:
-        raise Forbidden("Only staff members may create categories.")
+    may_create_category(current_user(user))
     category = create_category(database.session(), _load.load(body)["name"])
     return json_response(_dump.dump(category), 201)

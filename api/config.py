@@ -8,6 +8,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from urllib.parse import urlsplit
 
+import flask
+
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 INSTANCE_DIR = PROJECT_ROOT / "instance"
 # RFC 7518, section 3.2: an HS256 key must be at least as long as the hash output (PyJWT only warns).
@@ -98,6 +100,20 @@ def check(settings: Settings) -> None:
         )
 
 
+# The WSGI environ key under which api/serving/bridge.py hands Flask the request's ASGI scope.
+ASGI_SCOPE = "asgi.scope"
+
+
 def settings_of(scope) -> Settings:
-    """The settings of the app serving an ASGI request (security hooks run before Flask)."""
+    """The settings of the app serving a request: the one way to read them.
+
+    create_app puts them on the ASGI app (Connexion's middleware, the scope's "app"), which every
+    layer of a request can reach: ASGI middleware and security hooks pass their scope, and Flask code
+    calls `current_settings()`.
+    """
     return scope["app"].course_api_settings
+
+
+def current_settings() -> Settings:
+    """The settings of the app serving the Flask request being handled."""
+    return settings_of(flask.request.environ[ASGI_SCOPE])

@@ -1,11 +1,9 @@
 """Handlers of the `courses` tag."""
 
-from flask import current_app
-from sqlalchemy import Integer, and_, func, or_, select, text
+from sqlalchemy import func, select
 
 from api import database
-from api.auth import current_user
-from api.errors import Forbidden
+from api.config import current_settings
 from api.pictures import images
 from api.rules import editing
 from api.rules.access import (
@@ -13,21 +11,22 @@ from api.rules.access import (
     JOINED,
     MANAGER,
     ROW_ONLY,
+    current_user,
     editable_course,
     holds_any_role,
+    may_create_course,
     roles_in,
-    seen_in_full_by,
     sees_in_full,
     visible_course,
     visible_to,
 )
+from api.rules.search import search_matches
 from api.urls import located
 from api.web.idempotency import idempotent
 from api.web.preconditions import content_etag, not_modified, not_modified_by_tag, require_match, tagged
 from api.web.responses import json_response, no_content, page, represent_course
 from api.web.schemas import CourseLoadSchema
 from models import Course, course_categories
-from models.course import SEARCH_SEPARATOR
 
 _load = CourseLoadSchema()
 ORDERINGS = {"id": Course.id, "name": Course.name, "created_at": Course.created_at}
@@ -44,8 +43,7 @@ def create(user, body):
 
 def _creator(user_id):
     me = current_user(user_id)
-    if current_app.config["SETTINGS"].courses_only_staff and not me.is_staff:
-        raise Forbidden("Only staff members may create courses.")
+    may_create_course(me, current_settings())
     return me
 
 
@@ -77,7 +75,7 @@ def search(user, search=None, categories=None, statuses=None, ordering="-id", li
     me = current_user(user)
     criteria = [visible_to(me)]
     if search:
-        criteria.append(_shown_containing(me, search.casefold()))
+        criteria.append(search_matches(me, search.casefold()))
     if categories:
         criteria.append(
             Course.id.in_(select(course_categories.c.course_id).where(course_categories.c.category_id.in_(categories)))
@@ -87,34 +85,6 @@ def search(user, search=None, categories=None, statuses=None, ordering="-id", li
     column = ORDERINGS[ordering.lstrip("-")]
     order = column.desc() if ordering.startswith("-") else column.asc()
     return _page_of(me, criteria, order, limit, offset)
-
-
-def _shown_containing(me, term: str):
-    """Courses in whose text as the caller sees it `term` occurs.
-
-    The index finds the candidates; where the caller sees only the minimal form, the match must also
-    lie in the name, or repeated searches would spell out the hidden description.
-    """
-    return and_(_containing(term), or_(seen_in_full_by(me), _in_name(term)))
-
-
-def _in_name(term: str):
-    """The first occurrence of `term` in `search_text` starts before the separator, so it lies in the name:
-    the spec's pattern keeps the separator (U+001F) out of terms, so a term cannot span it."""
-    position = func.strpos if database.session().get_bind().dialect.name == "postgresql" else func.instr
-    found = position(Course.search_text, term)
-    return and_(found > 0, found < position(Course.search_text, SEARCH_SEPARATOR))
-
-
-def _containing(term: str):
-    """Courses whose name or description contains `term` (case-folded), through the search index
-    of migration 0005 where it applies: PostgreSQL's trigram index serves LIKE itself, SQLite's FTS5
-    table needs MATCH. Terms under three characters make no trigram and scan either way."""
-    if len(term) >= 3 and database.session().get_bind().dialect.name == "sqlite":
-        phrase = '"' + term.replace('"', '""') + '"'
-        matching = text("SELECT rowid FROM courses_search WHERE courses_search MATCH :phrase")
-        return Course.id.in_(matching.bindparams(phrase=phrase).columns(rowid=Integer))
-    return Course.search_text.contains(term, autoescape=True)
 
 
 def _page_of(me, criteria, order, limit, offset):

@@ -1,27 +1,40 @@
-"""The one error path: every failure becomes an RFC 9457 problem with SDK-style field errors."""
+"""The problems a request can run into, with SDK-style field errors; api/web/problems.py renders them.
 
-import json
-import logging
+Free of any web framework, so that the rules can raise them.
+"""
+
 import re
 
-from connexion.exceptions import ProblemException
-from connexion.lifecycle import ConnexionResponse
-from marshmallow import ValidationError
-from sqlalchemy.exc import IntegrityError, InterfaceError, OperationalError
-from sqlalchemy.exc import TimeoutError as PoolTimeout
-from starlette.exceptions import HTTPException
-from werkzeug.http import HTTP_STATUS_CODES
-
-log = logging.getLogger(__name__)
+from sqlalchemy.exc import IntegrityError
 
 PROBLEM_JSON = "application/problem+json"
+
+# The SDK-style code of a problem's message when nothing more precise applies, by status.
+CODES = {
+    400: "bad_request",
+    401: "not_authenticated",
+    403: "permission_denied",
+    404: "not_found",
+    405: "method_not_allowed",
+    409: "conflict",
+    412: "precondition_failed",
+    413: "too_large",
+    415: "unsupported_media_type",
+    500: "server_error",
+    503: "unavailable",
+}
+
+
+def code_of(status: int) -> str:
+    return CODES.get(status, "bad_request")
 
 
 class ApiProblem(Exception):
     """An error answer. `errors` maps a field name (None for the whole request) to (code, message) pairs."""
 
     status = 400
-    code = "bad_request"
+    # A code more precise than the status's own (CODES), for every problem of a subclass.
+    code: str | None = None
 
     def __init__(
         self,
@@ -36,7 +49,7 @@ class ApiProblem(Exception):
         self.detail = detail
         self.headers = headers or {}
         if errors is None:
-            entry = {"messages": [{"code": code or self.code, "message": detail}]}
+            entry = {"messages": [{"code": code or self.code or code_of(self.status), "message": detail}]}
             if field is not None:
                 entry = {"field": field, **entry}
             errors = [entry]
@@ -49,27 +62,22 @@ class BadRequest(ApiProblem):
 
 class Unauthorized(ApiProblem):
     status = 401
-    code = "not_authenticated"
 
 
 class Forbidden(ApiProblem):
     status = 403
-    code = "permission_denied"
 
 
 class NotFound(ApiProblem):
     status = 404
-    code = "not_found"
 
 
 class PayloadTooLarge(ApiProblem):
     status = 413
-    code = "too_large"
 
 
 class UnsupportedMediaType(ApiProblem):
     status = 415
-    code = "unsupported_media_type"
 
 
 class Conflict(ApiProblem):
@@ -79,7 +87,6 @@ class Conflict(ApiProblem):
 
 class PreconditionFailed(ApiProblem):
     status = 412
-    code = "precondition_failed"
 
 
 # An answer lists this many problems at most, so that its size, and the cost of finding them, stay
@@ -107,88 +114,6 @@ def listed(detail: str, items: list[tuple[str | None, str, str]]) -> dict:
     return {"detail": detail, "errors": field_errors(items)}
 
 
-def problem_response(status: int, detail: str, errors: list[dict], headers: dict | None = None):
-    body = {
-        "type": "about:blank",
-        "title": HTTP_STATUS_CODES.get(status, "Error"),
-        "status": status,
-        "detail": detail,
-        "errors": errors,
-    }
-    headers = dict(headers or {})
-    if status == 401:
-        headers.setdefault("WWW-Authenticate", 'Bearer realm="course-api"')
-    return ConnexionResponse(
-        status_code=status,
-        mimetype=PROBLEM_JSON,
-        content_type=PROBLEM_JSON,
-        body=json.dumps(body),
-        headers=headers,
-    )
-
-
-def _from_problem(problem: ApiProblem):
-    return problem_response(problem.status, problem.detail, problem.errors, problem.headers)
-
-
-def _simple(status: int, detail: str, code: str, headers: dict | None = None):
-    return problem_response(status, detail, [{"messages": [{"code": code, "message": detail}]}], headers)
-
-
-_CODES = {
-    400: "bad_request",
-    401: "not_authenticated",
-    403: "permission_denied",
-    404: "not_found",
-    405: "method_not_allowed",
-    413: "too_large",
-    415: "unsupported_media_type",
-}
-
-
-def handle_api_problem(_request, exc: ApiProblem):
-    return _from_problem(exc)
-
-
-def handle_connexion_problem(_request, exc: ProblemException):
-    """Problems raised by Connexion itself (malformed JSON, missing token, wrong media type...)."""
-    detail = exc.detail or exc.title or HTTP_STATUS_CODES.get(exc.status, "Error")
-    return _simple(exc.status, detail, _CODES.get(exc.status, "bad_request"), dict(exc.headers or {}))
-
-
-class AllowedMethods:
-    """The methods the spec documents for each path, for the `Allow` header of a 405."""
-
-    def __init__(self, spec: dict, base_path: str):
-        self._routes = []
-        for template, operations in spec["paths"].items():
-            pattern = re.sub(r"\\\{[^/]+?\\\}", "[^/]+", re.escape(base_path + template))
-            methods = {m.upper() for m in operations if m in {"get", "put", "post", "patch", "delete"}}
-            # Every GET answers HEAD as well (Starlette's routes and Flask's rules add it).
-            methods = sorted(methods | ({"HEAD"} if "GET" in methods else set()))
-            self._routes.append((re.compile(pattern + "$"), ", ".join(methods)))
-
-    def for_path(self, path: str) -> str | None:
-        return next((allow for pattern, allow in self._routes if pattern.match(path)), None)
-
-
-def make_http_exception_handler(allowed: AllowedMethods):
-    def handle_http_exception(request, exc: HTTPException):
-        headers = dict(exc.headers or {})
-        if exc.status_code == 405:
-            allow = allowed.for_path(request.url.path)
-            if allow:
-                headers["Allow"] = allow
-            detail = f"{request.method} is not allowed here; use {headers.get('Allow', 'another method')}."
-        elif exc.status_code == 404:
-            detail = "No such resource."
-        else:
-            detail = exc.detail or HTTP_STATUS_CODES.get(exc.status_code, "Error")
-        return _simple(exc.status_code, detail, _CODES.get(exc.status_code, "bad_request"), headers)
-
-    return handle_http_exception
-
-
 # The unique constraints a client's input can break, and the field each protects. PostgreSQL names the
 # constraint; SQLite names its columns ("UNIQUE constraint failed: courses.slug"). Neither message is
 # searched for words: PostgreSQL's also quotes the values, which clients choose.
@@ -214,46 +139,3 @@ def clashing_field(exc: IntegrityError) -> str | None:
         return _UNIQUE_FIELDS.get(diag.constraint_name)
     sqlite = _SQLITE_UNIQUE.match(str(exc.orig))
     return _SQLITE_UNIQUE_COLUMNS.get(sqlite.group(1)) if sqlite else None
-
-
-def handle_integrity_error(_request, exc: IntegrityError):
-    """Races between two writers end here: the database's constraints have the last word."""
-    log.info("integrity error: %s", exc.orig)
-    field = clashing_field(exc)
-    if field is not None:
-        detail = f"Another resource already uses this {field}."
-        return problem_response(409, detail, field_errors([(field, "unique", detail)]))
-    return _simple(409, "The request conflicts with the current state of the resource.", "conflict")
-
-
-def handle_unavailable_database(_request, exc: Exception):
-    """The database is down, unreachable or busy beyond our wait: ask the client to come back."""
-    log.warning("database unavailable: %s", getattr(exc, "orig", exc))
-    return _simple(503, "The database is not reachable; try again shortly.", "unavailable", {"Retry-After": "5"})
-
-
-def handle_unexpected(_request, exc: Exception):
-    log.exception("unexpected error", exc_info=exc)
-    return _simple(500, "The server failed to handle the request.", "server_error")
-
-
-def handle_load_error(_request, exc: ValidationError):
-    # The spec validates requests first, so this is a safety net, not a second contract.
-    items = [
-        (None if name == "_schema" else name, "unsupported_value", str(message))
-        for name, messages in exc.normalized_messages().items()
-        for message in messages
-    ]
-    return problem_response(400, "The request is not valid.", field_errors(items))
-
-
-def register(app, spec: dict, base_path: str) -> None:
-    app.add_error_handler(ValidationError, handle_load_error)
-    app.add_error_handler(ApiProblem, handle_api_problem)
-    app.add_error_handler(ProblemException, handle_connexion_problem)
-    app.add_error_handler(HTTPException, make_http_exception_handler(AllowedMethods(spec, base_path)))
-    app.add_error_handler(IntegrityError, handle_integrity_error)
-    # Connection failures, timeouts and locks are OperationalErrors; other database errors are bugs (500).
-    for unavailable in (OperationalError, InterfaceError, PoolTimeout):
-        app.add_error_handler(unavailable, handle_unavailable_database)
-    app.add_error_handler(Exception, handle_unexpected)

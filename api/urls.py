@@ -2,10 +2,10 @@
 
 from urllib.parse import urlsplit
 
-from flask import current_app, request
+from flask import request
 from starlette.datastructures import Headers
 
-from api.config import Settings, settings_of
+from api.config import Settings, current_settings, settings_of
 
 BASE_PATH = "/api/v2"
 
@@ -31,7 +31,7 @@ def origin(settings: Settings, scheme: str, host: str, headers) -> str:
 
 def public_origin() -> str:
     """The origin of the links of the Flask request being handled."""
-    return origin(current_app.config["SETTINGS"], request.scheme, request.host, request.headers)
+    return origin(current_settings(), request.scheme, request.host, request.headers)
 
 
 def api_url(path: str) -> str:

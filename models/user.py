@@ -1,6 +1,7 @@
 from datetime import datetime
 
-from sqlalchemy import Boolean, String, false, true
+from sqlalchemy import Boolean, ColumnElement, String, and_, false, true
+from sqlalchemy.ext.hybrid import hybrid_property
 from sqlalchemy.orm import Mapped, mapped_column
 
 from models.base import NEVER_REUSE_IDS, Base, UTCDateTime, utcnow
@@ -19,3 +20,13 @@ class User(Base):
     is_active: Mapped[bool] = mapped_column(Boolean, default=True, server_default=true())
     deleted: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    @hybrid_property
+    def active(self) -> bool:
+        """A user the API acts for: active and not deleted. The same test in Python and in SQL."""
+        return self.is_active and not self.deleted
+
+    @active.inplace.expression
+    @classmethod
+    def _active_expression(cls) -> ColumnElement[bool]:
+        return and_(cls.is_active.is_(True), cls.deleted.is_(False))

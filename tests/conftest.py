@@ -85,7 +85,7 @@ def shared_app(database_url, tmp_path_factory):
 @pytest.fixture
 def app(shared_app):
     empty_database(shared_app.app.extensions["course_api.engine"])
-    media_root = shared_app.app.config["SETTINGS"].media_root
+    media_root = shared_app.middleware.course_api_settings.media_root
     shutil.rmtree(media_root)
     media_root.mkdir()
     return shared_app
@@ -93,13 +93,13 @@ def app(shared_app):
 
 def media_files(app) -> list[str]:
     """Every file under the app's media root, as paths relative to it."""
-    root = app.app.config["SETTINGS"].media_root
+    root = app.middleware.course_api_settings.media_root
     return sorted(str(path.relative_to(root)) for path in root.rglob("*") if path.is_file())
 
 
 @pytest.fixture
 def settings(app):
-    return app.app.config["SETTINGS"]
+    return app.middleware.course_api_settings
 
 
 @pytest.fixture

@@ -23,8 +23,8 @@ from sqlalchemy import select
 import tests.conftest as conftest
 from api.app import SPEC_PATH
 from api.config import PROJECT_ROOT
-from api.errors import handle_integrity_error
 from api.rules import editing
+from api.web.problems import handle_integrity_error
 from models import Base, Category, Course, CourseMembership, IdempotencyKey, Section, User
 from models.base import name_key
 from tests.conftest import API, COURSES, auth, course_url, error_codes, problem

@@ -322,7 +322,7 @@ class TestFilesFollowTheCourse:
 
     def test_leftovers_of_an_interrupted_write_are_swept(self, client, alice, app):
         created = create(client, alice).json()
-        root = app.app.config["SETTINGS"].media_root
+        root = app.middleware.course_api_settings.media_root
         leftover = root / "course" / str(created["id"]) / f"{storage.TEMP_PREFIX}crashed"
         leftover.write_bytes(b"half a file")
 

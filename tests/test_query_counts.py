@@ -111,17 +111,16 @@ def search_plan(app, term: str, user=None) -> str:
     Without `user`, the text match alone; with one, all that their search applies (what they may see,
     and where the term may match for them).
     """
-    from api import courses
-    from api.rules import access
+    from api.rules import access, search
 
     engine = app.app.extensions["course_api.engine"]
     with app.app.test_request_context(), Session(engine) as db:
         flask.g.db_session = db
         if user is None:
-            where = courses._containing(term)
+            where = search._containing(term)
         else:
             me = db.get(type(user), user.id)
-            where = and_(access.visible_to(me), courses._shown_containing(me, term))
+            where = and_(access.visible_to(me), search.search_matches(me, term))
         query = select(Course.id).where(where)
         compiled = query.compile(engine, compile_kwargs={"literal_binds": True})
         with engine.connect() as connection:

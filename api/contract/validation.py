@@ -25,7 +25,7 @@ from connexion.validators import (
 from jsonschema import Draft4Validator, ValidationError
 from starlette.datastructures import Headers, MutableHeaders
 
-from api.config import settings_of
+from api.config import ASGI_SCOPE, settings_of
 from api.contract import keywords, multipart
 from api.errors import MAX_ERRORS, BadRequest, PayloadTooLarge, listed
 from api.pictures import images
@@ -187,7 +187,7 @@ class ParsedBodyRequest(flask.Request):
     """
 
     def get_json(self, force=False, silent=False, cache=True):
-        extensions = self.environ.get("asgi.scope", {}).get("extensions", {})
+        extensions = self.environ.get(ASGI_SCOPE, {}).get("extensions", {})
         if PARSED_BODY in extensions:
             return extensions[PARSED_BODY]
         return super().get_json(force=force, silent=silent, cache=cache)

@@ -15,6 +15,7 @@ from flask import current_app
 from sqlalchemy import select
 
 from api import database
+from api.config import current_settings
 from api.pictures.images import RENDITIONS, Picture
 from api.pictures.storage import Storage
 from api.urls import api_url
@@ -73,6 +74,6 @@ def picture_urls(course: Course) -> dict[str, str | None]:
     if not course.image_digest:
         return dict.fromkeys(RENDITIONS)
     keys = file_keys(course.id, course.image_digest)
-    media_url = current_app.config["SETTINGS"].media_url
+    media_url = current_settings().media_url
     base = media_url + "/" if media_url else api_url(MEDIA_PATH)
     return {name: base + keys[size] for name, size in RENDITIONS.items()}

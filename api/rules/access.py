@@ -4,8 +4,8 @@ from sqlalchemy import ColumnElement, and_, exists, false, or_, select
 from sqlalchemy.orm import lazyload
 
 from api import database
-from api.auth import current_user
-from api.errors import Forbidden, NotFound
+from api.config import Settings
+from api.errors import Forbidden, NotFound, Unauthorized
 from models import Course, CourseMembership, Section, User
 
 CREATOR, MANAGER, JOINED = "creator", "manager", "joined"
@@ -14,6 +14,25 @@ LISTED_PRIVACIES = ("open", "private")
 # For requests that need the course's own row (and its creator) only: its sections and categories
 # are then loaded if and when something reads them, instead of eagerly with every course.
 ROW_ONLY = (lazyload(Course.sections), lazyload(Course.categories))
+
+
+def current_user(user_id: int) -> User:
+    """The active user the verified token names; checked on every request, so deactivation is immediate."""
+    user = database.session().get(User, user_id)
+    if user is None or not user.active:
+        raise Unauthorized("The token's user does not exist or is not active.")
+    return user
+
+
+def may_create_course(user: User, settings: Settings) -> None:
+    """Anyone may create a course, unless COURSES_ONLY_STAFF keeps that to staff."""
+    if settings.courses_only_staff and not user.is_staff:
+        raise Forbidden("Only staff members may create courses.")
+
+
+def may_create_category(user: User) -> None:
+    if not user.is_staff:
+        raise Forbidden("Only staff members may create categories.")
 
 
 def role_of(course: Course, user: User) -> str | None:

@@ -200,9 +200,7 @@ def change_roles(course: Course, changes: dict[str, list[int]]) -> None:
             select(CourseMembership).where(CourseMembership.course_id == course.id, CourseMembership.user_id.in_(seen))
         )
     }
-    active = set(
-        db.scalars(select(User.id).where(User.id.in_(seen), User.is_active.is_(True), User.deleted.is_(False)))
-    )
+    active = set(db.scalars(select(User.id).where(User.id.in_(seen), User.active)))
     for role, ids in wanted.items():
         unknown = [user_id for user_id in ids if not _may_take(user_id, role, user_id in active, members)]
         if unknown:

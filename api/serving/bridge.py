@@ -7,9 +7,8 @@ from concurrent.futures import ThreadPoolExecutor
 
 from a2wsgi.wsgi import build_environ
 
+from api.config import ASGI_SCOPE
 from api.serving.middleware import BODY_METHODS, receive_body
-
-SCOPE = "asgi.scope"
 
 
 class BufferedWSGI:
@@ -43,7 +42,7 @@ class BufferedWSGI:
         body = await receive_body(receive) if scope["method"] in BODY_METHODS else b""
         environ = build_environ(scope, io.BytesIO(body))
         # The environ joins the lines of a repeated header into one value; the scope keeps each line.
-        environ[SCOPE] = scope
+        environ[ASGI_SCOPE] = scope
         # Connexion keeps the request's context in context variables; the thread must see them.
         run = contextvars.copy_context().run
         status, headers, content = await asyncio.get_running_loop().run_in_executor(

@@ -27,7 +27,8 @@ import asyncio
 
 from uvicorn.protocols.http.httptools_impl import STATUS_LINE, HttpToolsProtocol
 
-from api.errors import PROBLEM_JSON, problem_response
+from api.errors import PROBLEM_JSON
+from api.web.problems import problem_response
 
 MAX_HEADER_BYTES = 32 * 1024
 MAX_HEADER_FIELDS = 100

@@ -33,9 +33,10 @@ from marshmallow import ValidationError
 from sqlalchemy import delete, select, update
 from sqlalchemy.exc import IntegrityError
 
-from api import database, errors
-from api.errors import ApiProblem
-from api.serving.bridge import SCOPE
+from api import database
+from api.config import ASGI_SCOPE
+from api.errors import ApiProblem, BadRequest
+from api.web import problems
 from api.web.json_output import JSONIFIER
 from models import IdempotencyKey, User
 from models.base import utcnow
@@ -110,9 +111,9 @@ def idempotent(handler):
 
 def _sent_key() -> str | None:
     """The key the request sends, or None; several lines are refused rather than one of them chosen."""
-    lines = [value for name, value in flask.request.environ[SCOPE]["headers"] if name == b"idempotency-key"]
+    lines = [value for name, value in flask.request.environ[ASGI_SCOPE]["headers"] if name == b"idempotency-key"]
     if len(lines) > 1:
-        raise errors.BadRequest("Send one Idempotency-Key header, not several.", field=HEADER, code="duplicate_header")
+        raise BadRequest("Send one Idempotency-Key header, not several.", field=HEADER, code="duplicate_header")
     return flask.request.headers.get(HEADER)
 
 
@@ -163,9 +164,8 @@ def _claim(user_id: int, key: str, print_: str) -> Claim | IdempotencyKey | None
     """
     for _ in range(CLAIM_ATTEMPTS):
         with database.own_transaction() as db:
-            # The same test as api.auth.current_user, which the handler makes again.
-            active = User.id == user_id, User.is_active.is_(True), User.deleted.is_(False)
-            if db.scalar(select(User.id).where(*active)) is None:
+            # The handler tests the user again (api.rules.access.current_user).
+            if db.scalar(select(User.id).where(User.id == user_id, User.active)) is None:
                 return None
             now = utcnow()
             # Expired rows of this user go first, which also turns an expired key into a new one.
@@ -253,11 +253,11 @@ def _header(headers, name: str) -> str | None:
 
 
 def _rendered_problem(exc: Exception) -> tuple[int, dict, str | None]:
-    """The answer errors.py makes of an exception, to store exactly what the client receives."""
+    """The answer api/web/problems.py makes of an exception, to store exactly what the client receives."""
     if isinstance(exc, ApiProblem):
-        response = errors.handle_api_problem(None, exc)
+        response = problems.handle_api_problem(None, exc)
     else:
-        response = errors.handle_load_error(None, exc)
+        response = problems.handle_load_error(None, exc)
     headers = dict(response.headers or {}) | {"Content-Type": response.content_type}
     return response.status_code, headers, response.body
 

@@ -6,9 +6,9 @@ fields (read-only ones that clients send back are dropped) and normalises them.
 
 from datetime import UTC, datetime
 
-from flask import current_app
 from marshmallow import EXCLUDE, Schema, ValidationError, fields
 
+from api.config import current_settings
 from api.pictures import images
 from models.base import comparable_name
 
@@ -121,7 +121,7 @@ class _Picture(fields.Field):
     def _deserialize(self, value, attr, data, **kwargs):
         if not value:
             return None
-        settings = current_app.config["SETTINGS"]
+        settings = current_settings()
         return images.from_data_url(value, settings.max_image_bytes, settings.max_image_pixels, settings.media_key)
 
 
