@@ -34,6 +34,7 @@ run: install
 # server binaries exist. REQUIRE_POSTGRES=1 (CI sets it) turns their absence into a failure.
 test: install-test
 	$(BIN)/ruff check api models tests migrations
+	$(BIN)/lint-imports --no-logo --no-cache
 	rm -rf build/contract
 	$(BIN)/python -m pytest --cov --cov-report= $(PYTEST_ARGS)
 	@if $(BIN)/python -c 'import sys, tests.postgres as p; sys.exit(p.find_pg_bin() is None)'; then \
@@ -73,6 +74,7 @@ bench: $(VENV)/.bench-deps
 
 lint: install-test
 	$(BIN)/ruff check api models tests migrations
+	$(BIN)/lint-imports --no-logo --no-cache
 
 clean:
 	rm -rf $(VENV) build .coverage

@@ -13,7 +13,7 @@ _load = CategoryLoadSchema()
 _dump = CategorySchema()
 
 
-def list(user):  # noqa: A001 - the spec's verb
+def list(user):
     """Every category by name."""
     current_user(user)
     categories = database.session().scalars(select(Category).order_by(Category.name, Category.id))

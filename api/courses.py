@@ -61,7 +61,7 @@ def _load_after(check, body) -> dict:
     return _load.load(body)
 
 
-def list(user, statuses=None, created_by=None, limit=20, offset=0):  # noqa: A001 - the spec's verb
+def list(user, statuses=None, created_by=None, limit=20, offset=0):
     """The courses in which the caller holds one of `statuses`."""
     me = current_user(user)
     criteria = [visible_to(me), holds_any_role(me, statuses or DEFAULT_STATUSES)]
@@ -97,7 +97,7 @@ def _page_of(me, criteria, order, limit, offset):
     return json_response(page(items, count, limit, offset))
 
 
-def get(user, id, view="user"):  # noqa: A002 - the spec's parameter name
+def get(user, id, view="user"):
     """One course, in the representation the caller may see."""
     if view == "edit":
         course, role = editable_course(id, user)
@@ -115,12 +115,12 @@ def _minimal_form(course, role):
     return not_modified_by_tag(headers["ETag"], headers) or json_response(body, headers=headers)
 
 
-def update(user, id, body):  # noqa: A002
+def update(user, id, body):
     """Replace the fields a PUT carries."""
     return patch(user, id, body)
 
 
-def patch(user, id, body):  # noqa: A002
+def patch(user, id, body):
     """Change exactly the fields sent."""
     data = _load_after(lambda: editable_course(id, user, ROW_ONLY), body)
     course, role = editable_course(id, user)
@@ -129,7 +129,7 @@ def patch(user, id, body):  # noqa: A002
     return json_response(represent_course(course, role), headers=tagged(course))
 
 
-def delete(user, id):  # noqa: A002
+def delete(user, id):
     """Soft-delete a course; its name and slug become free."""
     course, _ = editable_course(id, user)
     require_match(course)

@@ -71,7 +71,8 @@ class WriterGate:
         self._threads = threading.Lock()
         self._file = None
         if database and database != ":memory:" and not database.startswith("file:"):
-            self._file = open(f"{database}-writer.lock", "a")  # noqa: SIM115 - held for the process's life
+            # Open for the life of the process: the lock is taken and released on it, never reopened.
+            self._file = open(f"{database}-writer.lock", "a")
 
     def begin(self, connection):
         immediate = connection.get_execution_options().get("write", False)

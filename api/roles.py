@@ -10,7 +10,7 @@ _load = RoleChangeSchema()
 
 
 @idempotent
-def change(user, id, body):  # noqa: A002 - the spec's parameter name
+def change(user, id, body):
     """Promote, demote, add or remove members of a course."""
     course, _ = editable_course(id, user)
     editing.change_roles(course, _load.load(body))

@@ -12,14 +12,14 @@ _load = SectionLoadSchema()
 _dump = SectionSchema()
 
 
-def list(user, id):  # noqa: A001, A002 - the spec's names
+def list(user, id):
     """All sections of a course in display order."""
     course, _ = editable_course(id, user)
     return json_response(_dump.dump(course.sections, many=True))
 
 
 @idempotent
-def create(user, id, body):  # noqa: A002
+def create(user, id, body):
     """Append a section to a course."""
     course, _ = editable_course(id, user, ROW_ONLY)
     section = editing.add_section(course, _load.load(body))
@@ -27,18 +27,18 @@ def create(user, id, body):  # noqa: A002
     return json_response(_dump.dump(section), 201, tagged(section) | location)
 
 
-def get(user, id, section_id):  # noqa: A002
+def get(user, id, section_id):
     """One section of a course."""
     _, section = editable_section(id, section_id, user)
     return not_modified(section) or json_response(_dump.dump(section), headers=tagged(section))
 
 
-def update(user, id, section_id, body):  # noqa: A002
+def update(user, id, section_id, body):
     """Replace the fields a PUT carries."""
     return patch(user, id, section_id, body)
 
 
-def patch(user, id, section_id, body):  # noqa: A002
+def patch(user, id, section_id, body):
     """Change exactly the fields sent."""
     course, section = editable_section(id, section_id, user)
     require_match(section)
@@ -46,7 +46,7 @@ def patch(user, id, section_id, body):  # noqa: A002
     return json_response(_dump.dump(section), headers=tagged(section))
 
 
-def delete(user, id, section_id):  # noqa: A002
+def delete(user, id, section_id):
     """Delete a section and drop it from the course's order."""
     course, section = editable_section(id, section_id, user)
     require_match(section)
