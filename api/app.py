@@ -10,7 +10,7 @@ from connexion.middleware import ConnexionMiddleware, MiddlewarePosition
 from connexion.middleware.request_validation import RequestValidationMiddleware
 from connexion.options import SwaggerUIOptions
 
-from api import auth, database
+from api import database
 from api.config import Settings, check
 from api.contract.validation import ParsedBodyRequest, validator_map
 from api.pictures.storage import LocalStorage
@@ -18,6 +18,7 @@ from api.serving.bridge import BufferedWSGI
 from api.serving.hosts import GuardHosts
 from api.serving.middleware import GuardBodies, GuardPaths
 from api.serving.prepared import PreparedRequestValidation, prepare_handlers
+from api.serving.security import SECURITY_MAP
 from api.urls import BASE_PATH, PublicRedirects
 from api.web import problems
 from api.web.json_output import JSONIFIER
@@ -45,7 +46,7 @@ def create_app(settings: Settings | None = None) -> connexion.FlaskApp:
         __name__,
         specification_dir=str(SPEC_PATH.parent),
         jsonifier=JSONIFIER,
-        security_map=auth.SECURITY_MAP,
+        security_map=SECURITY_MAP,
         middlewares=_middlewares(),
     )
     app.add_middleware(GuardHosts, position=MiddlewarePosition.BEFORE_SWAGGER)
