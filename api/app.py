@@ -6,19 +6,13 @@ from pathlib import Path
 
 import connexion
 import yaml
-from connexion.middleware import ConnexionMiddleware, MiddlewarePosition
-from connexion.middleware.request_validation import RequestValidationMiddleware
 from connexion.options import SwaggerUIOptions
 
-from api import auth, database
+from api import database, serving
 from api.config import Settings, check
-from api.contract.validation import ParsedBodyRequest, validator_map
+from api.contract.validation import validator_map
 from api.pictures.storage import LocalStorage
-from api.serving.bridge import BufferedWSGI
-from api.serving.hosts import GuardHosts
-from api.serving.middleware import GuardBodies, GuardPaths
-from api.serving.prepared import PreparedRequestValidation, prepare_handlers
-from api.urls import BASE_PATH, PublicRedirects
+from api.urls import BASE_PATH
 from api.web import problems
 from api.web.json_output import JSONIFIER
 
@@ -29,14 +23,6 @@ def load_spec() -> dict:
     return yaml.safe_load(SPEC_PATH.read_text())
 
 
-def _middlewares() -> list:
-    """Connexion's middleware stack, with request validation that prepares once what it can."""
-    return [
-        PreparedRequestValidation if middleware is RequestValidationMiddleware else middleware
-        for middleware in ConnexionMiddleware.default_middlewares
-    ]
-
-
 def create_app(settings: Settings | None = None) -> connexion.FlaskApp:
     settings = settings or Settings()
     check(settings)
@@ -45,13 +31,8 @@ def create_app(settings: Settings | None = None) -> connexion.FlaskApp:
         __name__,
         specification_dir=str(SPEC_PATH.parent),
         jsonifier=JSONIFIER,
-        security_map=auth.SECURITY_MAP,
-        middlewares=_middlewares(),
+        **serving.app_options(),
     )
-    app.add_middleware(GuardHosts, position=MiddlewarePosition.BEFORE_SWAGGER)
-    app.add_middleware(PublicRedirects, position=MiddlewarePosition.BEFORE_SWAGGER)
-    app.add_middleware(GuardPaths, position=MiddlewarePosition.BEFORE_SWAGGER)
-    app.add_middleware(GuardBodies, position=MiddlewarePosition.BEFORE_SWAGGER)
     app.add_api(
         spec,
         strict_validation=True,
@@ -59,14 +40,8 @@ def create_app(settings: Settings | None = None) -> connexion.FlaskApp:
         validator_map=validator_map(),
         swagger_ui_options=SwaggerUIOptions(swagger_ui_path="/ui"),
     )
-    # The security hooks run before Flask and find the settings through the ASGI scope.
-    app.middleware.course_api_settings = settings
 
     flask_app = app.app
-    flask_app.request_class = ParsedBodyRequest
-    prepare_handlers(flask_app)
-    # FlaskApp offers no setting for its ASGI-to-WSGI bridge; this one costs one thread hop per request.
-    app._middleware_app.asgi_app = BufferedWSGI(flask_app.wsgi_app, settings.threads)
     # One connection per handler thread, and one for a short transaction of its own (idempotency keys).
     engine = database.make_engine(settings.database_url, connections=settings.threads + 1)
     flask_app.extensions["course_api.engine"] = engine
@@ -78,10 +53,8 @@ def create_app(settings: Settings | None = None) -> connexion.FlaskApp:
     problems.register(app, spec, BASE_PATH)
     # Connexion warns on every request of operations that accept both JSON and forms.
     logging.getLogger("connexion.operations").setLevel(logging.ERROR)
-    # Connexion builds its middleware, request validation among it, on the first request (a private
-    # method, Connexion 3.3.0). Built now, a spec it cannot serve (api.serving.prepared refuses a media type it
-    # cannot validate) stops the start instead of failing every request.
-    app.middleware.app, app.middleware.middleware_stack = app.middleware._build_middleware_stack()
+    # The guards, the bridge, the prepared handlers; the middleware stack is built here, so this comes last.
+    serving.install(app, settings)
     return app
 
 

@@ -1,15 +1,15 @@
 """SelfCommunity JWT authentication: HS256 access tokens, verified before any handler runs.
 
-Whether the user a token names is active is a rule of its own (api.rules.access.current_user).
+Whether the user a token names is active is a rule of its own (api.rules.access.current_user). The
+security handlers that call these hooks are Connexion's, with one change (api/serving/security.py).
 """
 
-import functools
 import time
 import uuid
 
 import jwt
 from connexion.exceptions import OAuthProblem
-from connexion.security import NO_VALUE, AbstractSecurityHandler, ApiKeySecurityHandler, BearerSecurityHandler
+from connexion.security import NO_VALUE
 
 from api.config import Settings, settings_of
 
@@ -21,27 +21,6 @@ TIME_CLAIMS = ("iat", "exp", "nbf")
 MAX_USER_ID = 2**63 - 1
 
 
-class _KnownSignatures:
-    """Connexion inspects the hook's signature on every request; it never changes, so inspect it once."""
-
-    @staticmethod
-    @functools.cache
-    def _accepts_kwarg(func, keyword: str) -> bool:
-        return AbstractSecurityHandler._accepts_kwarg(func, keyword)
-
-
-class BearerHandler(_KnownSignatures, BearerSecurityHandler):
-    pass
-
-
-class TokenHandler(_KnownSignatures, ApiKeySecurityHandler):
-    pass
-
-
-# The spec's schemes by type (see `security_map` of connexion.FlaskApp).
-SECURITY_MAP = {"bearer": BearerHandler, "apiKey": TokenHandler}
-
-
 def decode_bearer(token: str, request) -> dict:
     """Security hook of the `Bearer` scheme."""
     return verify(token, settings_of(request.scope))
@@ -51,6 +30,7 @@ def decode_token_scheme(header_value: str, request):
     """Security hook of the SDK's `Token` scheme; any other scheme is left to `decode_bearer`."""
     scheme, _, token = header_value.partition(" ")
     if scheme.lower() != "token":
+        # Connexion's undocumented "no credentials of this scheme" (listed in api/serving/upstream.py).
         return NO_VALUE
     return verify(token.strip(), settings_of(request.scope))
 

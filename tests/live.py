@@ -49,6 +49,8 @@ class LiveServer:
             stderr=subprocess.STDOUT,
             cwd=Path(__file__).resolve().parent.parent,
         )
+        if self.log:
+            output.close()  # the server writes to its own copy
         deadline = time.monotonic() + 60
         while time.monotonic() < deadline:
             if self.process.poll() is not None:

@@ -330,7 +330,8 @@ class TestCheapChecksFirst:
     """A picture is decoded only for a caller who may write: 401, 403 and 404 come first, and fast."""
 
     @pytest.fixture(scope="class")
-    def big_picture(self):
+    @classmethod
+    def big_picture(cls):
         return png_data_url(6000)  # 36 megapixels: seconds to decode and render
 
     @pytest.mark.parametrize(

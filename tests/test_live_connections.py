@@ -2,12 +2,10 @@
 
 One live server for the module. The two slow cases (a silent connection, headers dribbled one
 byte a second) start in threads as soon as it is up, so the module takes about 30 seconds, not 45.
-The last class pins the uvicorn internals api/serving/connections.py relies on.
+The last class checks the httptools behaviour api/serving/connections.py relies on.
 """
 
 import concurrent.futures
-import hashlib
-import inspect
 import json
 import select
 import socket
@@ -15,10 +13,8 @@ import time
 
 import httptools
 import pytest
-import uvicorn
-from uvicorn.protocols.http.httptools_impl import HttpToolsProtocol
 
-from api.serving.connections import HEADERS_TIMEOUT, IDLE_TIMEOUT, MAX_HEADER_BYTES, GuardedHttpToolsProtocol
+from api.serving.connections import HEADERS_TIMEOUT, IDLE_TIMEOUT, MAX_HEADER_BYTES
 from tests.live import live_service
 
 MARGIN = 3.0  # seconds a timer may fire late on a busy machine
@@ -171,35 +167,8 @@ class TestSlowClients:
         assert HEADERS_TIMEOUT - 1 <= seconds <= HEADERS_TIMEOUT + MARGIN
 
 
-# sha256 of the source of each HttpToolsProtocol method api/serving/connections.py extends, calls or reads the
-# state of, in the uvicorn release it was written against. A new release must be read again before
-# these are updated: see the module docstring of api/serving/connections.py for what each is relied on for.
-UVICORN = "0.54.0"
-HTTPTOOLS = "0.9.0"
-PINNED = {
-    "__init__": "4f08999410347141468656d82e71ffebccb59f09e41909a3753a810eeed685fa",
-    "connection_lost": "c91a4c9bf2e29c554a97418b5f3064e97f6e0ceaba3b90fc35a3460076c705ab",
-    "connection_made": "6efb565ff3d36b916c29bd42330a2b99b601b48932389e396e5ac53dbef6b91c",
-    "data_received": "010a7ae59a5d3b1a5e7326ce246878568629d126a076d8af5ba10cab040fae43",
-    "on_headers_complete": "1ea8589acfad92d8ff9182775f337d98fc469e0fa39642a83195fca920f5ca96",
-    "on_message_begin": "96d377fdc7c2baef943c2bd245003abc53566ddb35777e0f4c7bc754198b5457",
-    "on_message_complete": "1fbad42dc31fc01fd4106a9885b2a2e0f6ce8d38241a3df0f615c6a8663493e0",
-    "send_400_response": "ae5a4a3782b646fdd2d0ec5cfc28814fda9b6e3464bf6f45c58839982319bd0c",
-    "on_url": "37be44e962b04ca87f76428ff8d7a3306ab601ffd5793d185e87c2295f0c6b6e",
-    "on_header": "65d62c044f61fdbd354dcb3401aa590789259bfbdbc1c07512150ec924258cd6",
-}
-
-
-class TestUpstreamPins:
-    def test_the_uvicorn_code_relied_on_is_unchanged(self):
-        assert (uvicorn.__version__, httptools.__version__) == (UVICORN, HTTPTOOLS)
-        digests = {
-            name: hashlib.sha256(inspect.getsource(getattr(HttpToolsProtocol, name)).encode()).hexdigest()
-            for name in PINNED
-        }
-        assert digests == PINNED
-        overridden = {name for name in vars(GuardedHttpToolsProtocol) if name in vars(HttpToolsProtocol)}
-        assert overridden - {"__doc__", "__module__"} <= set(PINNED)
+class TestHttptools:
+    """What api/serving/connections.py relies on in httptools (its uvicorn code: tests/test_upstream.py)."""
 
     def test_httptools_turns_a_callback_exception_into_a_parser_error(self):
         class Raising:

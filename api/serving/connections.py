@@ -11,7 +11,7 @@ second, holds them (and their memory) forever. This subclass adds three rules pe
   (Between requests, uvicorn's own keep-alive timeout closes idle connections.)
 
 It relies on these details of uvicorn 0.54.0's `HttpToolsProtocol`, which
-tests/test_live_connections.py pins (it fails when they change):
+api/serving/upstream.py fingerprints (tests/test_upstream.py fails when they change):
 
 * `connection_made`, `data_received`, `on_message_begin`, `on_headers_complete`,
   `on_message_complete` and `connection_lost` are the hooks httptools and asyncio call, and this

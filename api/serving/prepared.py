@@ -29,7 +29,7 @@ class _PreparedOperation(RequestValidationOperation):
     """Request validation of one operation.
 
     Compared with upstream Connexion 3.3.0's `RequestValidationOperation.__call__`, line by line
-    (tests/test_prepared.py fails when that source changes):
+    (tests/test_upstream.py fails when that source changes):
 
     * The URI parser, the parameter validator, the accepted media types and, per media type, the
       body schema, its validator class and its nullability are built here once, not per request.
