@@ -12,7 +12,7 @@ from api.app import create_app
 from api.cli import upgrade
 from api.config import Settings
 from models import Base, Category, Course, CourseMembership, Section, User
-from tests.postgres import TemporaryPostgres, find_pg_bin
+from tests.support.postgres import TemporaryPostgres, find_pg_bin
 
 SECRET = "test-secret-that-is-long-enough-for-hs256!"
 # `make test` runs the whole suite once per database: TEST_DATABASE=sqlite (default) or postgresql.

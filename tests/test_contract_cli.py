@@ -15,7 +15,7 @@ from pathlib import Path
 import pytest
 
 from tests.conftest import BACKEND, make_token
-from tests.live import live_service
+from tests.support.live import live_service
 
 ROOT = Path(__file__).resolve().parent.parent
 SCHEMATHESIS = Path(sys.executable).parent / "schemathesis"

@@ -17,8 +17,8 @@ from api.config import Settings
 from api.database import make_engine
 from models import Course, Section, User
 from tests.conftest import BACKEND, SECRET, make_token
-from tests.live import LiveServer, live_service
-from tests.postgres import TemporaryPostgres, find_pg_bin
+from tests.support.live import LiveServer, live_service
+from tests.support.postgres import TemporaryPostgres, find_pg_bin
 
 MANAGERS = 20
 TIMEOUT = 30

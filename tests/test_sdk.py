@@ -24,7 +24,7 @@ from sqlalchemy.orm import Session
 from api.database import make_engine
 from models import Category, User
 from tests.conftest import SECRET, make_token, new_database_url
-from tests.live import LiveServer
+from tests.support.live import LiveServer
 
 SDK_DIR = Path(__file__).resolve().parent / "sdk"
 SCRIPT = SDK_DIR / "lifecycle.js"

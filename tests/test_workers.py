@@ -10,7 +10,8 @@ from pathlib import Path
 import pytest
 
 from api.serving import workers
-from tests.live import SERVE, free_port, live_service
+from tests.support.live import SERVE, live_service
+from tests.support.ports import free_port
 
 ROOT = Path(__file__).resolve().parent.parent
 LISTEN = "0A"  # the state column of /proc/net/tcp

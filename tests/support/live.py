@@ -2,7 +2,6 @@
 
 import contextlib
 import os
-import socket
 import subprocess
 import sys
 import tempfile
@@ -14,14 +13,10 @@ from sqlalchemy import insert
 
 from api.database import make_engine
 from models import User
+from tests.support.ports import free_port
 
+ROOT = Path(__file__).resolve().parents[2]  # the project, where `course-api serve` runs
 SERVE = [sys.executable, "-m", "api.cli", "serve"]
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 class LiveServer:
@@ -47,7 +42,7 @@ class LiveServer:
             env=self.env,
             stdout=output,
             stderr=subprocess.STDOUT,
-            cwd=Path(__file__).resolve().parent.parent,
+            cwd=ROOT,
         )
         deadline = time.monotonic() + 60
         while time.monotonic() < deadline:
