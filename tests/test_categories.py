@@ -6,7 +6,8 @@ import pytest
 from sqlalchemy import func, select
 
 from models import Category
-from tests.conftest import API, auth, error_codes, problem
+from tests.support.http import API, error_codes, problem
+from tests.support.tokens import auth
 
 CATEGORIES = f"{API}/category/"
 FORM = "application/x-www-form-urlencoded"

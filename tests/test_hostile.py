@@ -13,7 +13,8 @@ import uuid
 import pytest
 
 from models import Base, CourseMembership
-from tests.conftest import COURSES, course_url, error_codes, make_token, problem
+from tests.support.http import COURSES, course_url, error_codes, problem
+from tests.support.tokens import make_token
 
 JSON = "application/json"
 

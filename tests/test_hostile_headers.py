@@ -18,7 +18,7 @@ from api.app import SPEC_PATH
 from api.config import Settings
 from api.serving.hosts import allowed_hosts
 from models import Course, IdempotencyKey
-from tests.conftest import API, COURSES, course_url, error_codes, problem
+from tests.support.http import API, COURSES, course_url, error_codes, problem
 from tests.test_hostile import refused, snapshot, target  # noqa: F401 - `target` is a fixture
 from tests.test_images import picture
 

@@ -20,14 +20,15 @@ from alembic import command
 from alembic.config import Config
 from sqlalchemy import select
 
-import tests.conftest as conftest
 from api.app import SPEC_PATH
 from api.config import PROJECT_ROOT
 from api.rules import editing
 from api.web.problems import handle_integrity_error
 from models import Base, Category, Course, CourseMembership, IdempotencyKey, Section, User
 from models.base import name_key
-from tests.conftest import API, COURSES, auth, course_url, error_codes, problem
+from tests.support.databases import blank_database_url
+from tests.support.http import API, COURSES, course_url, error_codes, problem
+from tests.support.tokens import auth
 from tests.test_hostile import ALL_OPS, refused, send_json, snapshot, target  # noqa: F401 - `target` is a fixture
 
 CATEGORIES = f"{API}/category/"
@@ -440,10 +441,7 @@ def migrate(url: str, revision: str) -> None:
 
 @pytest.fixture
 def database_at_0005(tmp_path):
-    if conftest.BACKEND == "postgresql":
-        url = conftest._server.create_database(f"migrate_{time.monotonic_ns()}")
-    else:
-        url = f"sqlite:///{tmp_path / 'migrate.db'}"
+    url = blank_database_url(f"migrate_{time.monotonic_ns()}", tmp_path)
     migrate(url, "0005")
     engine = sa.create_engine(url)
     yield url, engine

@@ -16,7 +16,7 @@ from connexion.middleware.request_validation import RequestValidationOperation
 from api import app as app_module
 from api.config import Settings
 from api.contract import validation
-from tests.conftest import SECRET
+from tests.support.tokens import SECRET
 
 # SHA-256 prefixes of the source of the upstream methods that api/serving/prepared.py replaces or relies on.
 UPSTREAM = {

@@ -23,8 +23,9 @@ from sqlalchemy.orm import Session
 
 from api.database import make_engine
 from models import Category, User
-from tests.conftest import SECRET, make_token, new_database_url
+from tests.support.databases import new_database_url
 from tests.support.live import LiveServer
+from tests.support.tokens import SECRET, make_token
 
 SDK_DIR = Path(__file__).resolve().parent / "sdk"
 SCRIPT = SDK_DIR / "lifecycle.js"

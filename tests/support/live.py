@@ -13,7 +13,9 @@ from sqlalchemy import insert
 
 from api.database import make_engine
 from models import User
+from tests.support.databases import new_database_url
 from tests.support.ports import free_port
+from tests.support.tokens import SECRET
 
 ROOT = Path(__file__).resolve().parents[2]  # the project, where `course-api serve` runs
 SERVE = [sys.executable, "-m", "api.cli", "serve"]
@@ -73,8 +75,6 @@ def live_service(name: str, folder: Path, users: list[dict], workers: int = 2):
 
     Yields the server and an engine on its database, for checks behind the API's back.
     """
-    from tests.conftest import SECRET, new_database_url
-
     url = new_database_url(name, folder)
     engine = make_engine(url)
     with engine.begin() as connection:
