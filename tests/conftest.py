@@ -9,6 +9,7 @@ from api.app import create_app
 from api.config import Settings
 from tests.support.data import Factory
 from tests.support.databases import BACKEND, empty_database, new_database_url, start_postgres, stop_postgres
+from tests.support.hostile import Target
 from tests.support.postgres import find_pg_bin
 from tests.support.tokens import SECRET
 
@@ -99,3 +100,13 @@ def people(make, alice):
         "joined": make.user(username="joan"),
         "stranger": make.user(username="stan"),
     }
+
+
+@pytest.fixture
+def staff(make):
+    return make.user(username="staffer", is_staff=True)
+
+
+@pytest.fixture
+def target(make, alice):
+    return Target(make, alice)

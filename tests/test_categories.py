@@ -17,11 +17,6 @@ def category_count(db):
     return db.scalar(select(func.count()).select_from(Category))
 
 
-@pytest.fixture
-def staff(make):
-    return make.user(username="staffer", is_staff=True)
-
-
 class TestListCategories:
     def test_lists_every_category_by_name(self, client, make, alice):
         made = {name: make.category(name) for name in ["Photography", "Art", "Music", "cooking"]}

@@ -29,14 +29,9 @@ from models.base import name_key
 from tests.support.databases import blank_database_url
 from tests.support.http import API, COURSES, course_url, error_codes, problem
 from tests.support.tokens import auth
-from tests.test_hostile import ALL_OPS, refused, send_json, snapshot, target  # noqa: F401 - `target` is a fixture
+from tests.test_hostile import ALL_OPS, refused, send_json, snapshot
 
 CATEGORIES = f"{API}/category/"
-
-
-@pytest.fixture
-def staff(make):
-    return make.user(username="staffer", is_staff=True)
 
 
 def new_course(client, user, name, **fields):
@@ -246,7 +241,7 @@ class TestUnicodeNames:
 
     @pytest.mark.parametrize("name", INVISIBLE.values(), ids=INVISIBLE)
     @pytest.mark.parametrize("op", ALL_OPS)
-    def test_invisible_name_is_refused(self, client, db, target, op, name):  # noqa: F811 - fixture
+    def test_invisible_name_is_refused(self, client, db, target, op, name):
         before = snapshot(db)
 
         body = refused(send_json(client, target, op, {"name": name}), 400, db, before)
@@ -271,7 +266,7 @@ class TestUnicodeNames:
 
     @pytest.mark.parametrize("name", BIDI.values(), ids=BIDI)
     @pytest.mark.parametrize("op", ALL_OPS)
-    def test_bidi_control_is_refused(self, client, db, target, op, name):  # noqa: F811 - fixture
+    def test_bidi_control_is_refused(self, client, db, target, op, name):
         before = snapshot(db)
 
         body = refused(send_json(client, target, op, {"name": name}), 400, db, before)
@@ -360,7 +355,7 @@ class TestNamePatterns:
         for pattern in _name_patterns().values():
             assert (re.search(pattern, name) is not None) is accepted, (pattern, name)
 
-    def test_huge_blank_name_is_refused_quickly(self, client, db, target):  # noqa: F811 - fixture
+    def test_huge_blank_name_is_refused_quickly(self, client, db, target):
         before = snapshot(db)
         started = time.perf_counter()
 
