@@ -37,7 +37,7 @@ test: install-test
 	$(BIN)/lint-imports --no-logo --no-cache
 	rm -rf build/contract
 	$(BIN)/python -m pytest --cov --cov-report= $(PYTEST_ARGS)
-	@if $(BIN)/python -c 'import sys, tests.postgres as p; sys.exit(p.find_pg_bin() is None)'; then \
+	@if $(BIN)/python -c 'import sys, tests.support.postgres as p; sys.exit(p.find_pg_bin() is None)'; then \
 		echo "--- the same suite on PostgreSQL ---"; \
 		TEST_DATABASE=postgresql $(BIN)/python -m pytest --cov --cov-append --cov-report= $(PYTEST_ARGS); \
 	elif [ "$(REQUIRE_POSTGRES)" = "1" ]; then \

@@ -9,7 +9,8 @@ import pytest
 from sqlalchemy import func, select
 
 from models import Course
-from tests.conftest import API, COURSES, auth, error_codes, make_token, problem
+from tests.support.http import API, COURSES, error_codes, problem
+from tests.support.tokens import auth, make_token
 
 PROTECTED = COURSES  # GET /course/ lists the caller's courses and needs a token
 IN_AN_HOUR = object()  # replaced by a timestamp one hour after the test starts

@@ -25,7 +25,8 @@ import uuid
 import pytest
 
 from api.app import load_spec
-from tests.conftest import API, COURSES, auth, course_url
+from tests.support.http import API, COURSES, course_url
+from tests.support.tokens import auth
 
 # --- The people and the targets ------------------------------------------------------------------
 

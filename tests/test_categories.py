@@ -6,7 +6,8 @@ import pytest
 from sqlalchemy import func, select
 
 from models import Category
-from tests.conftest import API, auth, error_codes, problem
+from tests.support.http import API, error_codes, problem
+from tests.support.tokens import auth
 
 CATEGORIES = f"{API}/category/"
 FORM = "application/x-www-form-urlencoded"
@@ -14,11 +15,6 @@ FORM = "application/x-www-form-urlencoded"
 
 def category_count(db):
     return db.scalar(select(func.count()).select_from(Category))
-
-
-@pytest.fixture
-def staff(make):
-    return make.user(username="staffer", is_staff=True)
 
 
 class TestListCategories:

@@ -16,8 +16,9 @@ from sqlalchemy import insert
 from api.app import create_app
 from api.config import Settings
 from models import User
-from tests.conftest import SECRET, empty_database, make_token, new_database_url
 from tests.contract_checks import BearerToken
+from tests.support.databases import empty_database, new_database_url
+from tests.support.tokens import SECRET, make_token
 
 CONTRACT_USER_ID = 1
 app = create_app(

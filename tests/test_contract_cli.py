@@ -14,8 +14,9 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import BACKEND, make_token
-from tests.live import live_service
+from tests.support.databases import BACKEND
+from tests.support.live import live_service
+from tests.support.tokens import make_token
 
 ROOT = Path(__file__).resolve().parent.parent
 SCHEMATHESIS = Path(sys.executable).parent / "schemathesis"

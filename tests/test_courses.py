@@ -10,7 +10,9 @@ from sqlalchemy import func, select
 
 from api.app import create_app
 from models import Course
-from tests.conftest import COURSES, NON_EDITORS, auth, course_url, error_codes, problem, staffed_course
+from tests.support.data import NON_EDITORS, staffed_course
+from tests.support.http import COURSES, course_url, error_codes, problem
+from tests.support.tokens import auth
 
 SEARCH = f"{COURSES}search/"
 FORM = "application/x-www-form-urlencoded"

@@ -4,7 +4,8 @@ from http import HTTPStatus
 
 import pytest
 
-from tests.conftest import API, COURSES, PROBLEM_KEYS, auth, course_url, error_codes, problem
+from tests.support.http import API, COURSES, PROBLEM_KEYS, course_url, error_codes, problem
+from tests.support.tokens import auth
 
 MAX_ID = 2**63 - 1
 JSON = "application/json"

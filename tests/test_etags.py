@@ -6,7 +6,9 @@ from types import SimpleNamespace
 
 import pytest
 
-from tests.conftest import COURSES, auth, course_url, error_codes, problem, staffed_course
+from tests.support.data import staffed_course
+from tests.support.http import COURSES, course_url, error_codes, problem
+from tests.support.tokens import auth
 
 
 def read(client, user, url, **headers):

@@ -13,7 +13,8 @@ import uuid
 import pytest
 
 from models import Base, CourseMembership
-from tests.conftest import COURSES, course_url, error_codes, make_token, problem
+from tests.support.http import COURSES, course_url, error_codes, problem
+from tests.support.tokens import make_token
 
 JSON = "application/json"
 
@@ -47,35 +48,6 @@ def refused(response, status, db, before):
     body = problem(response, status)
     assert snapshot(db) == before, f"the refused request changed the database: {response.status_code} {response.text}"
     return body
-
-
-class Target:
-    """A course of alice's with two sections, another course with one section, and alice's headers."""
-
-    def __init__(self, make, alice):
-        self.course = make.course(alice, sections=2)
-        self.other = make.course(alice, sections=1)
-        self.course_id = self.course.id
-        self.section_ids = [s.id for s in sorted(self.course.sections, key=lambda s: s.position)]
-        self.foreign_section_id = self.other.sections[0].id
-        self.alice_id = alice.id
-
-    def headers(self, **extra):
-        return {"Authorization": f"Bearer {make_token(self.alice_id)}", **extra}
-
-    def url(self, target, course_id=None, section_id=None):
-        course_id = self.course_id if course_id is None else course_id
-        section_id = self.section_ids[0] if section_id is None else section_id
-        return {
-            "course": course_url(course_id),
-            "sections": course_url(course_id, "section"),
-            "section": course_url(course_id, "section", section_id),
-        }[target]
-
-
-@pytest.fixture
-def target(make, alice):
-    return Target(make, alice)
 
 
 def send_raw(client, target, op, content, content_type=JSON, **url_args):

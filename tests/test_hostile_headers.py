@@ -18,14 +18,14 @@ from api.app import SPEC_PATH
 from api.config import Settings
 from api.serving.hosts import allowed_hosts
 from models import Course, IdempotencyKey
-from tests.conftest import API, COURSES, course_url, error_codes, problem
-from tests.test_hostile import refused, snapshot, target  # noqa: F401 - `target` is a fixture
+from tests.support.http import API, COURSES, course_url, error_codes, problem
+from tests.test_hostile import refused, snapshot
 from tests.test_images import picture
 
 TAG_HEADERS = ["If-Match", "If-None-Match"]
 
 
-def tag_request(client, target, header, value_or_lines):  # noqa: F811 - `target` is the fixture's value
+def tag_request(client, target, header, value_or_lines):
     """PATCH the course with If-Match, or GET it with If-None-Match; one value or a list of lines."""
     lines = value_or_lines if isinstance(value_or_lines, list) else [value_or_lines]
     headers = [*target.headers().items(), *((header, line) for line in lines)]
@@ -34,11 +34,11 @@ def tag_request(client, target, header, value_or_lines):  # noqa: F811 - `target
     return client.get(target.url("course"), headers=headers)
 
 
-def current_tag(client, target):  # noqa: F811
+def current_tag(client, target):
     return client.get(target.url("course"), headers=target.headers()).headers["ETag"]
 
 
-def with_picture(client, target, **headers):  # noqa: F811
+def with_picture(client, target, **headers):
     """The course of `target` after a PATCH that gives it a picture."""
     files = {"image_original": ("cover.png", picture(), "image/png")}
     response = client.patch(target.url("course"), files=files, headers=target.headers(**headers))
@@ -48,7 +48,7 @@ def with_picture(client, target, **headers):  # noqa: F811
 
 class TestTagLists:
     @pytest.mark.parametrize("header", TAG_HEADERS)
-    def test_the_length_limit_applies_to_all_lines_together(self, client, db, target, header):  # noqa: F811
+    def test_the_length_limit_applies_to_all_lines_together(self, client, db, target, header):
         before = snapshot(db)
         # Three lines of 400 characters: each within maxLength 1000, together not.
         lines = ['"' + "x" * 398 + '"'] * 3
@@ -58,7 +58,7 @@ class TestTagLists:
         assert error_codes(body) == {header: ["maxLength"]}
 
     @pytest.mark.parametrize("header", TAG_HEADERS)
-    def test_a_megabyte_of_lines_is_refused_at_once(self, client, db, target, header):  # noqa: F811
+    def test_a_megabyte_of_lines_is_refused_at_once(self, client, db, target, header):
         before = snapshot(db)
         lines = [('"",' * 333)[:999]] * 1000  # about 1 MB of empty tags on 1000 lines
 
@@ -71,7 +71,7 @@ class TestTagLists:
         assert elapsed < 1.0
 
     @pytest.mark.parametrize("header", TAG_HEADERS)
-    def test_at_most_50_tags(self, client, db, target, header):  # noqa: F811
+    def test_at_most_50_tags(self, client, db, target, header):
         tag = current_tag(client, target)
         fifty = ", ".join(['"x"'] * 49 + [tag])
         before = snapshot(db)
@@ -83,7 +83,7 @@ class TestTagLists:
         assert tag_request(client, target, header, fifty).status_code == (200 if header == "If-Match" else 304)
 
     @pytest.mark.parametrize("header", TAG_HEADERS)
-    def test_the_cap_counts_tags_over_several_lines(self, client, db, target, header):  # noqa: F811
+    def test_the_cap_counts_tags_over_several_lines(self, client, db, target, header):
         before = snapshot(db)
         lines = [", ".join(['"x"'] * 30)] * 2
 
@@ -91,7 +91,7 @@ class TestTagLists:
 
         assert error_codes(body) == {header: ["too_many_tags"]}
 
-    def test_the_cap_holds_on_sections_and_media_too(self, client, db, target):  # noqa: F811
+    def test_the_cap_holds_on_sections_and_media_too(self, client, db, target):
         many = ", ".join(['"x"'] * 51)
         section = target.url("section")
         media = with_picture(client, target)["image_small"].removeprefix("http://testserver")
@@ -111,7 +111,7 @@ class TestTagLists:
 class TestIdempotencyKeyLines:
     @pytest.mark.parametrize("keys", [("a", "b"), ("same", "same")], ids=["different", "equal"])
     @pytest.mark.parametrize("what", ["course", "section", "role"])
-    def test_several_lines_are_refused(self, client, db, target, alice, what, keys):  # noqa: F811
+    def test_several_lines_are_refused(self, client, db, target, alice, what, keys):
         url, body = {
             "course": (COURSES, {"name": "Once", "type": "self-paced"}),
             "section": (target.url("sections"), {"name": "Once"}),
@@ -164,7 +164,7 @@ class TestHosts:
         assert error_codes(body) == {"Host": ["required"]}
 
     @pytest.mark.parametrize("hosts", [("testserver", "testserver"), ("testserver", "evil.example")])
-    def test_several_hosts_are_refused(self, client, db, target, hosts):  # noqa: F811
+    def test_several_hosts_are_refused(self, client, db, target, hosts):
         before = snapshot(db)
         headers = [*target.headers().items(), *(("Host", host) for host in hosts)]
 
@@ -174,7 +174,7 @@ class TestHosts:
 
     @pytest.mark.parametrize("host", ["evil.example", "evil.example:80", "testserver.evil.example", "127.0.0.2"])
     @pytest.mark.parametrize("path", ["/course/", "/course/{id}/", "/course/{id}", "/health/", "/openapi.json"])
-    def test_hosts_we_do_not_serve_are_refused(self, client, target, host, path):  # noqa: F811
+    def test_hosts_we_do_not_serve_are_refused(self, client, target, host, path):
         url = API + path.format(id=target.course_id)
 
         response = client.get(url, headers=target.headers(Host=host), follow_redirects=False)
@@ -182,12 +182,12 @@ class TestHosts:
         assert error_codes(problem(response, 400)) == {"Host": ["unknown_host"]}
 
     @pytest.mark.parametrize("host", ["", "testserver:port", "test server", "testserver/x", "[zz]"])
-    def test_malformed_hosts_are_refused(self, client, target, host):  # noqa: F811
+    def test_malformed_hosts_are_refused(self, client, target, host):
         response = client.get(COURSES, headers=target.headers(Host=host))
 
         assert error_codes(problem(response, 400)) == {"Host": ["invalid_host"]}
 
-    def test_an_allowed_host_with_any_port_and_case_is_served(self, client, target, settings, monkeypatch):  # noqa: F811
+    def test_an_allowed_host_with_any_port_and_case_is_served(self, client, target, settings, monkeypatch):
         monkeypatch.setattr(settings, "allowed_hosts", ("testserver", "courses.example"))
 
         response = client.get(f"{COURSES}?limit=1", headers=target.headers(Host="Courses.Example:8443"))
@@ -195,7 +195,7 @@ class TestHosts:
         assert response.status_code == 200
         assert response.json()["next"] == "http://Courses.Example:8443/api/v2/course/?limit=1&offset=1"
 
-    def test_a_forwarded_host_must_be_allowed_behind_a_trusted_proxy(self, client, target, settings, monkeypatch):  # noqa: F811
+    def test_a_forwarded_host_must_be_allowed_behind_a_trusted_proxy(self, client, target, settings, monkeypatch):
         monkeypatch.setattr(settings, "trust_proxy", True)
 
         response = client.get(COURSES, headers=target.headers(**{"X-Forwarded-Host": "evil.example"}))
@@ -232,17 +232,17 @@ class TestPublicUrl:
         monkeypatch.setattr(settings, "trust_proxy", True)
         return {"X-Forwarded-Host": "testserver", "X-Forwarded-Proto": "http"}
 
-    def test_pagination_links(self, client, target, public):  # noqa: F811
+    def test_pagination_links(self, client, target, public):
         response = client.get(f"{COURSES}?limit=1", headers=target.headers(**public))
 
         assert response.json()["next"] == "https://courses.example/base/api/v2/course/?limit=1&offset=1"
 
-    def test_the_location_of_a_created_course(self, client, target, public):  # noqa: F811
+    def test_the_location_of_a_created_course(self, client, target, public):
         response = client.post(COURSES, json={"name": "New", "type": "self-paced"}, headers=target.headers(**public))
 
         assert response.headers["Location"] == f"https://courses.example/base/api/v2/course/{response.json()['id']}/"
 
-    def test_the_redirect_to_the_final_slash(self, client, target, public):  # noqa: F811
+    def test_the_redirect_to_the_final_slash(self, client, target, public):
         response = client.get(
             f"{COURSES}{target.course_id}?view=edit", headers=target.headers(**public), follow_redirects=False
         )
@@ -252,14 +252,14 @@ class TestPublicUrl:
             response.headers["Location"] == f"https://courses.example/base/api/v2/course/{target.course_id}/?view=edit"
         )
 
-    def test_picture_urls(self, client, target, public):  # noqa: F811
+    def test_picture_urls(self, client, target, public):
         course = with_picture(client, target, **public)
 
         assert course["image_small"].startswith("https://courses.example/base/api/v2/media/course/")
 
 
 class TestRedirects:
-    def test_the_slash_redirect_keeps_the_checked_host(self, client, target, settings, monkeypatch):  # noqa: F811
+    def test_the_slash_redirect_keeps_the_checked_host(self, client, target, settings, monkeypatch):
         monkeypatch.setattr(settings, "trust_proxy", True)
         monkeypatch.setattr(settings, "allowed_hosts", ("testserver", "courses.example"))
         headers = target.headers(**{"X-Forwarded-Host": "courses.example", "X-Forwarded-Proto": "https"})
@@ -277,7 +277,7 @@ class TestRedirects:
 
 
 class TestCreatedLocation:
-    def test_a_new_course(self, client, db, target):  # noqa: F811
+    def test_a_new_course(self, client, db, target):
         response = client.post(COURSES, json={"name": "New", "type": "self-paced"}, headers=target.headers())
 
         assert response.status_code == 201
@@ -285,7 +285,7 @@ class TestCreatedLocation:
         assert location == f"http://testserver/api/v2/course/{response.json()['id']}/"
         assert client.get(location, headers=target.headers()).json() == response.json()
 
-    def test_a_new_section(self, client, target):  # noqa: F811
+    def test_a_new_section(self, client, target):
         response = client.post(target.url("sections"), json={"name": "New"}, headers=target.headers())
 
         assert response.status_code == 201
@@ -293,7 +293,7 @@ class TestCreatedLocation:
         assert location == f"http://testserver/api/v2/course/{target.course_id}/section/{response.json()['id']}/"
         assert client.get(location, headers=target.headers()).json() == response.json()
 
-    def test_a_replay_repeats_it(self, client, target):  # noqa: F811
+    def test_a_replay_repeats_it(self, client, target):
         def send():
             body = {"name": "Once", "type": "self-paced"}
             return client.post(COURSES, json=body, headers=target.headers(**{"Idempotency-Key": "k-1"}))
@@ -311,7 +311,7 @@ def get_paths() -> list[str]:
 
 class TestAllowHead:
     @pytest.mark.parametrize("path", get_paths())
-    def test_head_works_and_is_allowed_where_get_is(self, client, target, path):  # noqa: F811
+    def test_head_works_and_is_allowed_where_get_is(self, client, target, path):
         url = API + path.format(id=target.course_id, section_id=target.section_ids[0], course_id=1, file="x.webp")
 
         head = client.head(url, headers=target.headers())
@@ -340,7 +340,7 @@ class TestContentEncoding:
         ids=["gzip", "deflate", "br", "unknown", "upper-case", "two-codings", "two-lines", "identity-then-br"],
     )
     @pytest.mark.parametrize("what", ["course", "section"])
-    def test_is_refused_and_identity_is_not(self, client, db, target, what, lines):  # noqa: F811
+    def test_is_refused_and_identity_is_not(self, client, db, target, what, lines):
         url = target.url(what)
         data = json.dumps({"name": "Squeezed"}).encode()
         headers = [*target.headers(**{"Content-Type": "application/json"}).items()]
@@ -355,7 +355,7 @@ class TestContentEncoding:
         plain = client.patch(url, content=data, headers=[*headers, ("Content-Encoding", "identity")])
         assert plain.status_code == 200
 
-    def test_a_create_is_refused_too(self, client, db, target):  # noqa: F811
+    def test_a_create_is_refused_too(self, client, db, target):
         before = snapshot(db)
         data = gzip.compress(json.dumps({"name": "Squeezed", "type": "self-paced"}).encode())
         headers = target.headers(**{"Content-Type": "application/json", "Content-Encoding": "gzip"})

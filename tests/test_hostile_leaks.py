@@ -19,7 +19,10 @@ from api.cli import main as cli_main
 from api.config import ConfigurationError, Settings
 from api.pictures import images
 from models import CourseMembership
-from tests.conftest import API, COURSES, NON_EDITORS, SECRET, auth, course_url, empty_database, error_codes, make_token
+from tests.support.data import NON_EDITORS
+from tests.support.databases import empty_database
+from tests.support.http import API, COURSES, course_url, error_codes
+from tests.support.tokens import SECRET, auth, make_token
 from tests.test_hostile import refused, snapshot
 from tests.test_images import data_url, picture
 from tests.test_query_counts import search_plan

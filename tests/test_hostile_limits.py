@@ -16,7 +16,8 @@ from PIL import Image
 
 from api.contract.validation import MAX_CONTAINERS, MAX_DEPTH
 from api.errors import MAX_ERRORS
-from tests.conftest import API, COURSES, course_url, error_codes, make_token, problem
+from tests.support.http import API, COURSES, course_url, error_codes, problem
+from tests.support.tokens import make_token
 from tests.test_hostile import refused, snapshot
 
 FORM = "application/x-www-form-urlencoded"

@@ -20,22 +20,18 @@ from alembic import command
 from alembic.config import Config
 from sqlalchemy import select
 
-import tests.conftest as conftest
 from api.app import SPEC_PATH
 from api.config import PROJECT_ROOT
 from api.rules import editing
 from api.web.problems import handle_integrity_error
 from models import Base, Category, Course, CourseMembership, IdempotencyKey, Section, User
 from models.base import name_key
-from tests.conftest import API, COURSES, auth, course_url, error_codes, problem
-from tests.test_hostile import ALL_OPS, refused, send_json, snapshot, target  # noqa: F401 - `target` is a fixture
+from tests.support.databases import blank_database_url
+from tests.support.http import API, COURSES, course_url, error_codes, problem
+from tests.support.tokens import auth
+from tests.test_hostile import ALL_OPS, refused, send_json, snapshot
 
 CATEGORIES = f"{API}/category/"
-
-
-@pytest.fixture
-def staff(make):
-    return make.user(username="staffer", is_staff=True)
 
 
 def new_course(client, user, name, **fields):
@@ -245,7 +241,7 @@ class TestUnicodeNames:
 
     @pytest.mark.parametrize("name", INVISIBLE.values(), ids=INVISIBLE)
     @pytest.mark.parametrize("op", ALL_OPS)
-    def test_invisible_name_is_refused(self, client, db, target, op, name):  # noqa: F811 - fixture
+    def test_invisible_name_is_refused(self, client, db, target, op, name):
         before = snapshot(db)
 
         body = refused(send_json(client, target, op, {"name": name}), 400, db, before)
@@ -270,7 +266,7 @@ class TestUnicodeNames:
 
     @pytest.mark.parametrize("name", BIDI.values(), ids=BIDI)
     @pytest.mark.parametrize("op", ALL_OPS)
-    def test_bidi_control_is_refused(self, client, db, target, op, name):  # noqa: F811 - fixture
+    def test_bidi_control_is_refused(self, client, db, target, op, name):
         before = snapshot(db)
 
         body = refused(send_json(client, target, op, {"name": name}), 400, db, before)
@@ -359,7 +355,7 @@ class TestNamePatterns:
         for pattern in _name_patterns().values():
             assert (re.search(pattern, name) is not None) is accepted, (pattern, name)
 
-    def test_huge_blank_name_is_refused_quickly(self, client, db, target):  # noqa: F811 - fixture
+    def test_huge_blank_name_is_refused_quickly(self, client, db, target):
         before = snapshot(db)
         started = time.perf_counter()
 
@@ -440,10 +436,7 @@ def migrate(url: str, revision: str) -> None:
 
 @pytest.fixture
 def database_at_0005(tmp_path):
-    if conftest.BACKEND == "postgresql":
-        url = conftest._server.create_database(f"migrate_{time.monotonic_ns()}")
-    else:
-        url = f"sqlite:///{tmp_path / 'migrate.db'}"
+    url = blank_database_url(f"migrate_{time.monotonic_ns()}", tmp_path)
     migrate(url, "0005")
     engine = sa.create_engine(url)
     yield url, engine

@@ -11,7 +11,9 @@ from api import courses
 from api.web import idempotency
 from models import Category, Course, CourseMembership, IdempotencyKey, Section
 from models.base import utcnow
-from tests.conftest import BACKEND, COURSES, auth, course_url, error_codes, problem
+from tests.support.databases import BACKEND
+from tests.support.http import COURSES, course_url, error_codes, problem
+from tests.support.tokens import auth
 
 HEADER = "Idempotency-Key"
 REPLAYED = "Idempotent-Replayed"

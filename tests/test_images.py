@@ -10,7 +10,9 @@ from PIL import Image
 
 from api.pictures import storage
 from models import Course
-from tests.conftest import COURSES, auth, course_url, error_codes, media_files, problem
+from tests.support.data import media_files
+from tests.support.http import COURSES, course_url, error_codes, problem
+from tests.support.tokens import auth
 
 RENDITIONS = {"image_bigger": 1024, "image_big": 512, "image_medium": 256, "image_small": 96}
 RED, BLUE = (220, 20, 20), (20, 20, 220)

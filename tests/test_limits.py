@@ -13,7 +13,8 @@ from PIL import Image
 from sqlalchemy import func, select
 
 from models import Course, Section
-from tests.conftest import API, auth, course_url, problem
+from tests.support.http import API, course_url, problem
+from tests.support.tokens import auth
 
 LIMIT = 1024 * 1024
 # Ten MiB of picture as base64.

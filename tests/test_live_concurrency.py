@@ -16,9 +16,10 @@ from api.cli import upgrade
 from api.config import Settings
 from api.database import make_engine
 from models import Course, Section, User
-from tests.conftest import BACKEND, SECRET, make_token
-from tests.live import LiveServer, live_service
-from tests.postgres import TemporaryPostgres, find_pg_bin
+from tests.support.databases import BACKEND
+from tests.support.live import LiveServer, live_service
+from tests.support.postgres import TemporaryPostgres, find_pg_bin
+from tests.support.tokens import SECRET, make_token
 
 MANAGERS = 20
 TIMEOUT = 30

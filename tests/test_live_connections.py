@@ -15,7 +15,7 @@ import httptools
 import pytest
 
 from api.serving.connections import HEADERS_TIMEOUT, IDLE_TIMEOUT, MAX_HEADER_BYTES
-from tests.live import live_service
+from tests.support.live import live_service
 
 MARGIN = 3.0  # seconds a timer may fire late on a busy machine
 HEALTH = b"GET /api/v2/health/ HTTP/1.1\r\nHost: 127.0.0.1\r\n"

@@ -15,8 +15,8 @@ import httpx
 import pytest
 from PIL import Image
 
-from tests.conftest import make_token
-from tests.live import live_service
+from tests.support.live import live_service
+from tests.support.tokens import make_token
 
 HEALTH_LIMIT = 0.25
 BODY = 1024 * 1024 - 200  # just under MAX_BODY_BYTES, so that each body is validated, not refused for its size

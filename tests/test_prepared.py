@@ -6,7 +6,7 @@ from connexion.datastructures import MediaTypeDict
 from api import app as app_module
 from api.config import Settings
 from api.contract import validation
-from tests.conftest import SECRET
+from tests.support.tokens import SECRET
 
 
 def test_a_media_type_without_a_validator_stops_the_start(monkeypatch, tmp_path):

@@ -8,7 +8,8 @@ from sqlalchemy import and_, event, select
 from sqlalchemy.orm import Session
 
 from models import Course, Section
-from tests.conftest import API, auth
+from tests.support.http import API
+from tests.support.tokens import auth
 
 
 @contextlib.contextmanager

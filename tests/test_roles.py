@@ -6,7 +6,9 @@ import pytest
 from sqlalchemy import select
 
 from models import CourseMembership
-from tests.conftest import NON_EDITORS, auth, course_url, error_codes, problem, staffed_course
+from tests.support.data import NON_EDITORS, staffed_course
+from tests.support.http import course_url, error_codes, problem
+from tests.support.tokens import auth
 
 FORM = "application/x-www-form-urlencoded"
 

@@ -19,12 +19,11 @@ import tempfile
 from pathlib import Path
 
 import pytest
-from sqlalchemy.orm import Session
+from sqlalchemy import select
 
-from api.database import make_engine
 from models import Category, User
-from tests.conftest import SECRET, make_token, new_database_url
-from tests.live import LiveServer
+from tests.support.live import live_service
+from tests.support.tokens import make_token
 
 SDK_DIR = Path(__file__).resolve().parent / "sdk"
 SCRIPT = SDK_DIR / "lifecycle.js"
@@ -97,20 +96,14 @@ def sdk():
 @pytest.fixture(scope="module")
 def live(tmp_path_factory):
     """The service on a fresh database with a creator, a second user and one category."""
-    folder = tmp_path_factory.mktemp("sdk")
-    url = new_database_url("sdk_test", folder)
-    engine = make_engine(url)
-    with Session(engine) as session:
-        creator = User(username="sdk-creator", real_name="")
-        second = User(username="sdk-second", real_name="")
-        category = Category(name="SDK category", slug="sdk-category")
-        session.add_all([creator, second, category])
-        session.commit()
-        ids = {"creator": creator.id, "second": second.id, "category": category.id}
-    engine.dispose()
-    log = folder / "server.log"
-    with LiveServer(url, SECRET, workers=2, log=log) as server:
-        yield {"server": server, "log": log, **ids}
+    users = [{"username": "sdk-creator"}, {"username": "sdk-second"}]
+    categories = [{"name": "SDK category", "slug": "sdk-category"}]
+    with live_service("sdk_test", tmp_path_factory.mktemp("sdk"), users, categories=categories) as (server, engine):
+        with engine.connect() as connection:
+            user_ids = dict(connection.execute(select(User.username, User.id)).all())
+            category_id = connection.scalar(select(Category.id))
+        ids = {"creator": user_ids["sdk-creator"], "second": user_ids["sdk-second"], "category": category_id}
+        yield {"server": server, "log": server.log, **ids}
 
 
 def run_lifecycle(sdk_dir: Path, live: dict, scheme: str) -> subprocess.CompletedProcess:

@@ -7,7 +7,9 @@ import pytest
 from sqlalchemy import func, select
 
 from models import Section
-from tests.conftest import NON_EDITORS, auth, course_url, error_codes, problem, staffed_course
+from tests.support.data import NON_EDITORS, staffed_course
+from tests.support.http import course_url, error_codes, problem
+from tests.support.tokens import auth
 
 FORM = "application/x-www-form-urlencoded"
 SECTION_KEYS = {"id", "name", "dripped_at", "drip_delay", "lessons_order", "revision"}

@@ -2,17 +2,15 @@
 
 import os
 import signal
-import subprocess
-import sys
 import time
 from pathlib import Path
 
 import pytest
 
 from api.serving import workers
-from tests.live import SERVE, free_port, live_service
+from tests.support.live import live_service, run_serve
+from tests.support.ports import free_port
 
-ROOT = Path(__file__).resolve().parent.parent
 LISTEN = "0A"  # the state column of /proc/net/tcp
 
 
@@ -56,14 +54,7 @@ def test_every_worker_listens_on_a_socket_of_its_own(service):
 
 
 def test_a_second_copy_on_the_same_port_is_refused(service):
-    second = subprocess.run(
-        [*SERVE, "--host", "127.0.0.1", "--port", str(service.port), "--workers", "2"],
-        env=service.env,
-        cwd=ROOT,
-        capture_output=True,
-        text=True,
-        timeout=60,
-    )
+    second = run_serve("--host", "127.0.0.1", "--port", str(service.port), "--workers", "2", env=service.env)
     assert second.returncode == 1
     assert f"cannot listen on 127.0.0.1:{service.port}: Address already in use" in second.stderr
     assert listening_sockets(service.port) == 3
@@ -82,14 +73,8 @@ def test_a_worker_that_dies_stops_the_service(service):
 
 
 def test_several_workers_need_a_fixed_port(tmp_path):
-    run = subprocess.run(
-        [sys.executable, "-m", "api.cli", "serve", "--workers", "2"],
-        env={**os.environ, "PORT": "0", "DATABASE_URL": f"sqlite:///{tmp_path}/db.sqlite", "JWT_SECRET": "x" * 40},
-        cwd=ROOT,
-        capture_output=True,
-        text=True,
-        timeout=60,
-    )
+    env = {**os.environ, "PORT": "0", "DATABASE_URL": f"sqlite:///{tmp_path}/db.sqlite", "JWT_SECRET": "x" * 40}
+    run = run_serve("--workers", "2", env=env)
     assert run.returncode == 1
     assert "several workers need a fixed --port" in run.stderr
 

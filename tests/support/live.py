@@ -2,26 +2,30 @@
 
 import contextlib
 import os
-import socket
 import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Sequence
 from pathlib import Path
 
 import httpx
 from sqlalchemy import insert
+from sqlalchemy.orm import Session
 
 from api.database import make_engine
-from models import User
+from models import Category, User
+from tests.support.databases import new_database_url
+from tests.support.ports import free_port
+from tests.support.tokens import SECRET
 
+ROOT = Path(__file__).resolve().parents[2]  # the project, where `course-api serve` runs
 SERVE = [sys.executable, "-m", "api.cli", "serve"]
 
 
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
+def run_serve(*args: str, env: dict, timeout: float = 60) -> subprocess.CompletedProcess:
+    """`course-api serve ARGS` run to its end, its output captured as text: for start-ups that must be refused."""
+    return subprocess.run([*SERVE, *args], env=env, cwd=ROOT, capture_output=True, text=True, timeout=timeout)
 
 
 class LiveServer:
@@ -47,7 +51,7 @@ class LiveServer:
             env=self.env,
             stdout=output,
             stderr=subprocess.STDOUT,
-            cwd=Path(__file__).resolve().parent.parent,
+            cwd=ROOT,
         )
         if self.log:
             output.close()  # the server writes to its own copy
@@ -75,17 +79,19 @@ class LiveServer:
 
 
 @contextlib.contextmanager
-def live_service(name: str, folder: Path, users: list[dict], workers: int = 2):
-    """A fresh migrated database of the backend under test with these users, served live.
+def live_service(name: str, folder: Path, users: list[dict], workers: int = 2, categories: Sequence[dict] = ()):
+    """A fresh migrated database of the backend under test with these users (and categories), served live.
 
     Yields the server and an engine on its database, for checks behind the API's back.
     """
-    from tests.conftest import SECRET, new_database_url
-
     url = new_database_url(name, folder)
     engine = make_engine(url)
     with engine.begin() as connection:
         connection.execute(insert(User), [{"real_name": ""} | user for user in users])
+    if categories:
+        with Session(engine) as session:  # the model computes a category's name key
+            session.add_all(Category(**fields) for fields in categories)
+            session.commit()
     try:
         with LiveServer(url, SECRET, workers=workers, log=folder / "server.log") as server:
             yield server, engine

@@ -2,11 +2,12 @@
 
 import os
 import shutil
-import socket
 import subprocess
 import tempfile
 import time
 from pathlib import Path
+
+from tests.support.ports import free_port
 
 PG_BIN_DIRS = [Path("/usr/lib/postgresql/15/bin"), *sorted(Path("/usr/lib/postgresql").glob("*/bin"), reverse=True)]
 
@@ -18,12 +19,6 @@ def find_pg_bin() -> Path | None:
     return next((d for d in PG_BIN_DIRS if (d / "pg_ctl").exists()), None)
 
 
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
 class TemporaryPostgres:
     """PostgreSQL refuses to run as root, so as root the server runs as the `postgres` system user."""
 
@@ -31,7 +26,7 @@ class TemporaryPostgres:
         """`durable` keeps every acknowledged commit across a crash of the server process."""
         self.bin_dir = bin_dir
         self.durable = durable
-        self.port = _free_port()
+        self.port = free_port()
         self.root = Path(tempfile.mkdtemp(prefix="course-api-pg-"))
         self.data = self.root / "data"
         self.log = self.root / "server.log"
