@@ -106,14 +106,14 @@ def cases(f: Fixture) -> list[tuple]:
             {},
             404,
         ),
-        (
+        (  # 403, not 404: a caller who may not edit the course gets 403 before the section is looked up
             "PATCH section, outsider, other course",
             "PATCH",
             f"/api/v2/course/{course}/section/{foreign_section}/",
             {},
             OUTSIDER,
             {},
-            404,
+            403,
         ),
         ("PATCH course id 0", "PATCH", f"/api/v2/course/0/section/{section}/", {}, OWNER, {}, 400),
         *[(f"PATCH with token: {name}", "PATCH", sec, {}, name, {}, 401) for name in BAD_TOKENS],

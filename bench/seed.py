@@ -18,7 +18,7 @@ from slugify import slugify
 from sqlalchemy import insert, text
 
 from api.database import make_engine
-from api.rules.editing import SLUG_MAX
+from api.rules.editing import SLUG_SUFFIX_ROOM
 from models import Category, Course, CourseMembership, Section, User, course_categories
 
 OWNER, MANAGER, OUTSIDER = 1, 2, 3
@@ -80,7 +80,7 @@ def derived(name: str, description: str) -> dict:
         "description": description,
         "name_key": course.name_key,
         "search_text": course.search_text,
-        "slug": slugify(name, max_length=SLUG_MAX - 8),
+        "slug": slugify(name, max_length=Course.slug.type.length - SLUG_SUFFIX_ROOM),
     }
 
 

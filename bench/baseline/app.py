@@ -20,12 +20,15 @@ Why comparing against it is fair:
   aggregate, the creator's user comes with the course): that is part of what is compared.
 * Same rules. The same HS256 verification (required claims, leeway, `token_type`, positive
   `user_id`), the user loaded and checked active on every request, the same visibility and role
-  rules (404 for what the caller may not see, 403 for what they may see but not edit), the same
-  field limits as the spec's SectionInput/SectionPatch (unknown names refused, read-only ones
-  ignored, names trimmed, dates normalised to UTC), unknown query parameters refused, `If-Match`
-  and `If-None-Match` honoured.
-* Same answers: the same JSON fields, status codes and `ETag` headers; `bench/check_parity.py`
-  compares both servers request by request before anything is measured.
+  rules (404 for what the caller may not see, 403 for what they may see but not edit; a section
+  write checks the role before it looks the section up, so only editors learn which ids are not
+  the course's sections), the same field limits as the spec's SectionInput/SectionPatch (unknown
+  names refused, read-only ones ignored, names trimmed, dates normalised to UTC), unknown query
+  parameters refused, `If-Match` and `If-None-Match` honoured.
+* Same answers: the same JSON fields, status codes and `ETag` headers (the minimal form of a
+  private course, what its outsiders see, is tagged by a hash of that form, as in
+  api/preconditions.py `content_etag`, not by its revision); `bench/check_parity.py` compares both
+  servers request by request before anything is measured.
 
 What it leaves out, none of which the benchmarked requests use: form bodies (JSON only, else 415),
 the strict-JSON extras (duplicate keys, lone surrogates), `Idempotency-Key`, 503 mapping of an
@@ -34,6 +37,7 @@ null), and every other operation of the API.
 """
 
 import calendar
+import hashlib
 import json
 import os
 import re
@@ -357,6 +361,17 @@ def section_json(section: Section) -> dict:
     }
 
 
+def sees_in_full(course: Course, role: str | None) -> bool:
+    """Outsiders of a private course see the minimal form; everyone else the whole course."""
+    return course.privacy != "private" or role is not None
+
+
+def minimal_tag(course: Course, body: dict) -> str:
+    """The minimal form's tag: a hash of the form itself, which does not reveal the revision."""
+    text = json.dumps(body, sort_keys=True, separators=(",", ":"), ensure_ascii=False, default=str)
+    return f"c{course.id}-m{hashlib.sha256(text.encode()).hexdigest()[:20]}"
+
+
 def course_json(course: Course, role: str | None, view: str = "user") -> dict:
     creator = course.created_by
     body = {
@@ -389,8 +404,7 @@ def course_json(course: Course, role: str | None, view: str = "user") -> dict:
         "categories": [{"id": c.id, "name": c.name, "slug": c.slug} for c in course.categories],
         "join_status": role,
     }
-    # Outsiders of a private course see the minimal form; everyone else the whole course.
-    if view == "edit" or course.privacy != "private" or role is not None:
+    if sees_in_full(course, role):
         body |= {
             "description": course.description,
             "enforce_lessons_order": course.enforce_lessons_order,
@@ -425,11 +439,11 @@ def change_section(course_id: int, section_id: int):
     query_args(set())
     data = section_input(name_required=request.method == "PUT")
     course, role = find_course(course_id, load_user(user_id))
+    # 403 before the section is looked up: only editors learn that an id is not one of the course's sections.
+    require_editor(role)
     section = db().get(Section, section_id)
-    # A section of another course does not exist here, for everyone: 404 before the editor check.
     if section is None or section.course_id != course.id:
         raise Problem(404, "No such section in this course.")
-    require_editor(role)
     require_match(f"s{section.id}-r{section.revision}")
     for name, value in data.items():
         setattr(section, name, value)
@@ -470,13 +484,18 @@ def get_course(course_id: int):
     course, role = find_course(course_id, load_user(user_id))
     if view == "edit":
         require_editor(role)
-    tag = f"c{course.id}-r{course.revision}"
+    body = None
+    if sees_in_full(course, role):
+        tag = f"c{course.id}-r{course.revision}"
+    else:  # the minimal form, built even for a 304, to compare its tag
+        body = course_json(course, role)
+        tag = minimal_tag(course, body)
     if request.if_none_match.contains_weak(tag):
         response = current_app.response_class(status=304)
         response.set_etag(tag)
         del response.headers["Content-Type"]
         return response
-    return tagged(course_json(course, role, view), tag)
+    return tagged(body if body is not None else course_json(course, role, view), tag)
 
 
 def search_courses():
