@@ -33,7 +33,7 @@ run: install
 # The whole suite runs on SQLite, then on a PostgreSQL server the run starts itself when the
 # server binaries exist. REQUIRE_POSTGRES=1 (CI sets it) turns their absence into a failure.
 test: install-test
-	$(BIN)/ruff check api models tests migrations
+	$(BIN)/ruff check api models tests migrations bench
 	$(BIN)/lint-imports --no-logo --no-cache
 	rm -rf build/contract
 	$(BIN)/python -m pytest --cov --cov-report= $(PYTEST_ARGS)
@@ -73,7 +73,7 @@ bench: $(VENV)/.bench-deps
 	$(BIN)/python -m bench.run $(BENCH_ARGS)
 
 lint: install-test
-	$(BIN)/ruff check api models tests migrations
+	$(BIN)/ruff check api models tests migrations bench
 	$(BIN)/lint-imports --no-logo --no-cache
 
 clean:
