@@ -9,7 +9,7 @@ import yaml
 from connexion.options import SwaggerUIOptions
 
 from api import database, serving
-from api.config import Settings, check
+from api.config import Settings, check, settings_of
 from api.contract.validation import validator_map
 from api.pictures.storage import LocalStorage
 from api.urls import BASE_PATH
@@ -56,6 +56,11 @@ def create_app(settings: Settings | None = None) -> connexion.FlaskApp:
     # The guards, the bridge, the prepared handlers; the middleware stack is built here, so this comes last.
     serving.install(app, settings)
     return app
+
+
+def settings_of_app(app: connexion.FlaskApp) -> Settings:
+    """The settings `app` was built with, for code that holds the app rather than a request (tests)."""
+    return settings_of({"app": app.middleware})
 
 
 def asgi():

@@ -5,7 +5,7 @@ import shutil
 import pytest
 from sqlalchemy.orm import Session
 
-from api.app import create_app
+from api.app import create_app, settings_of_app
 from api.config import Settings
 from tests.support.data import Factory
 from tests.support.databases import BACKEND, empty_database, new_database_url, start_postgres, stop_postgres
@@ -53,7 +53,7 @@ def shared_app(database_url, tmp_path_factory):
 @pytest.fixture
 def app(shared_app):
     empty_database(shared_app.app.extensions["course_api.engine"])
-    media_root = shared_app.middleware.course_api_settings.media_root
+    media_root = settings_of_app(shared_app).media_root
     shutil.rmtree(media_root)
     media_root.mkdir()
     return shared_app
@@ -61,7 +61,7 @@ def app(shared_app):
 
 @pytest.fixture
 def settings(app):
-    return app.middleware.course_api_settings
+    return settings_of_app(app)
 
 
 @pytest.fixture

@@ -8,6 +8,7 @@ import zlib
 import pytest
 from PIL import Image
 
+from api.app import settings_of_app
 from api.pictures import storage
 from models import Course
 from tests.support.data import media_files
@@ -324,7 +325,7 @@ class TestFilesFollowTheCourse:
 
     def test_leftovers_of_an_interrupted_write_are_swept(self, client, alice, app):
         created = create(client, alice).json()
-        root = app.middleware.course_api_settings.media_root
+        root = settings_of_app(app).media_root
         leftover = root / "course" / str(created["id"]) / f"{storage.TEMP_PREFIX}crashed"
         leftover.write_bytes(b"half a file")
 

@@ -1,5 +1,6 @@
 """Rows and files written straight to the store, behind the API's back: the factory and its companions."""
 
+from api.app import settings_of_app
 from models import Category, Course, CourseMembership, Section, User
 
 # (privacy, role, status) for callers who may not change a course: 403 where they can see it, 404 where they cannot.
@@ -69,5 +70,5 @@ def staffed_course(make, people, privacy="open", **fields):
 
 def media_files(app) -> list[str]:
     """Every file under the app's media root, as paths relative to it."""
-    root = app.middleware.course_api_settings.media_root
+    root = settings_of_app(app).media_root
     return sorted(str(path.relative_to(root)) for path in root.rglob("*") if path.is_file())
