@@ -3,7 +3,7 @@
 from sqlalchemy import select
 
 from api import database
-from api.rules.access import current_user, may_create_category
+from api.rules.access import check_may_create_category, current_user
 from api.rules.editing import create_category
 from api.web.responses import json_response
 from api.web.schemas import CategoryLoadSchema, CategorySchema
@@ -22,6 +22,6 @@ def list(user):
 
 def create(user, body):
     """Add a category (staff only)."""
-    may_create_category(current_user(user))
+    check_may_create_category(current_user(user))
     category = create_category(database.session(), _load.load(body)["name"])
     return json_response(_dump.dump(category), 201)

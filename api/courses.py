@@ -11,10 +11,10 @@ from api.rules.access import (
     JOINED,
     MANAGER,
     ROW_ONLY,
+    check_may_create_course,
     current_user,
     editable_course,
     holds_any_role,
-    may_create_course,
     roles_in,
     sees_in_full,
     visible_course,
@@ -43,7 +43,7 @@ def create(user, body):
 
 def _creator(user_id):
     me = current_user(user_id)
-    may_create_course(me, current_settings())
+    check_may_create_course(me, current_settings())
     return me
 
 

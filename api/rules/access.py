@@ -24,13 +24,13 @@ def current_user(user_id: int) -> User:
     return user
 
 
-def may_create_course(user: User, settings: Settings) -> None:
+def check_may_create_course(user: User, settings: Settings) -> None:
     """Anyone may create a course, unless COURSES_ONLY_STAFF keeps that to staff."""
     if settings.courses_only_staff and not user.is_staff:
         raise Forbidden("Only staff members may create courses.")
 
 
-def may_create_category(user: User) -> None:
+def check_may_create_category(user: User) -> None:
     if not user.is_staff:
         raise Forbidden("Only staff members may create categories.")
 
