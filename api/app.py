@@ -35,6 +35,7 @@ def create_app(settings: Settings | None = None) -> connexion.FlaskApp:
     )
     app.add_api(
         spec,
+        resolver=serving.resolver(),
         strict_validation=True,
         validate_responses=settings.validate_responses,
         validator_map=validator_map(),

@@ -4,11 +4,12 @@ This is the one place that reaches into the private or undocumented parts of Con
 a2wsgi and uvicorn; api/serving/upstream.py lists each such use, and tests/test_upstream.py fails
 when the upstream code behind one of them changes. Only api/app.py and api/cli.py import it.
 
-api/app.py wires it in with two calls, the fewest that work, since connexion.FlaskApp takes its
-middleware stack and its security handlers only when it is built:
+api/app.py wires it in with three calls, the fewest that work, since connexion.FlaskApp takes its
+middleware stack and its security handlers only when it is built, and add_api the resolver that
+joins operations to handlers:
 
     app = connexion.FlaskApp(__name__, ..., **serving.app_options())
-    ...  # add_api, add_error_handler
+    app.add_api(spec, resolver=serving.resolver(), ...)  # and add_error_handler
     serving.install(app, settings)
 """
 
@@ -22,10 +23,13 @@ from api.serving.hosts import GuardHosts
 from api.serving.middleware import GuardBodies, GuardPaths
 from api.serving.prepared import PreparedRequestValidation, prepare_handlers
 from api.serving.redirects import PublicRedirects
+from api.serving.routes import resolver
 from api.serving.security import SECURITY_MAP
 
 # Outer to inner, each just before the Swagger UI: nothing reads a request before they have seen it.
 GUARDS = (GuardHosts, PublicRedirects, GuardPaths, GuardBodies)
+
+__all__ = ["app_options", "install", "resolver"]
 
 
 def app_options() -> dict:

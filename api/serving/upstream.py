@@ -108,11 +108,12 @@ USES = (
         ("a2wsgi.wsgi.WSGIMiddleware.__call__",                                 REIMPLEMENT,  "031f0187c9578989"),
         ("a2wsgi.wsgi.build_environ",                                           RELY,         "ec8bf30cd7ba800c"),
     ),
-    # The security handlers, with the hooks' signatures inspected once.
+    # The security handlers: our hooks without a module path in the spec, their signatures inspected once.
     *_rows(
         "api/serving/security.py",
         ("connexion.security.BearerSecurityHandler",                            SUBCLASS),
         ("connexion.security.ApiKeySecurityHandler",                            SUBCLASS),
+        ("connexion.security.AbstractSecurityHandler._resolve_func",            REIMPLEMENT,  "d6f6e16398e41bc2"),
         ("connexion.security.AbstractSecurityHandler._accepts_kwarg",           EXTEND,       "f04f41d0fb5eea37"),
         ("connexion.security.AbstractSecurityHandler._generic_check",           RELY,         "28e23fb07ef65fb6"),
     ),
