@@ -62,6 +62,10 @@ class Settings:
     allowed_hosts: tuple[str, ...] = field(default_factory=lambda: _names(os.environ.get("ALLOWED_HOSTS", "")))
     # Threads per worker process that run handlers; SQLite takes one writer at a time anyway.
     threads: int = field(default_factory=lambda: int(os.environ.get("THREADS", "4")))
+    # The API reference `make docs` renders, served at /api/v2/docs/; a relative path is taken from the project.
+    docs_page: Path = field(
+        default_factory=lambda: PROJECT_ROOT / os.environ.get("DOCS_PAGE", str(Path("build") / "docs" / "index.html"))
+    )
     host: str = field(default_factory=lambda: os.environ.get("HOST", "127.0.0.1"))
     port: int = field(default_factory=lambda: int(os.environ.get("PORT", "8080")))
 

@@ -19,6 +19,7 @@ from connexion.middleware.request_validation import RequestValidationMiddleware
 from api.config import Settings
 from api.contract.validation import ParsedBodyRequest
 from api.serving.bridge import BufferedWSGI
+from api.serving.docs import DocsPage
 from api.serving.hosts import GuardHosts
 from api.serving.middleware import GuardBodies, GuardPaths
 from api.serving.prepared import PreparedRequestValidation, prepare_handlers
@@ -28,6 +29,8 @@ from api.serving.security import SECURITY_MAP
 
 # Outer to inner, each just before the Swagger UI: nothing reads a request before they have seen it.
 GUARDS = (GuardHosts, PublicRedirects, GuardPaths, GuardBodies)
+# Documentation beside the spec's operations, answered inside the guards, like the Swagger UI.
+PAGES = (DocsPage,)
 
 __all__ = ["app_options", "install", "resolver"]
 
@@ -50,8 +53,8 @@ def install(app, settings: Settings) -> None:
     Call it last, once the API and the error handlers are added: the stack is built here, and
     nothing can be added to it afterwards.
     """
-    for guard in GUARDS:
-        app.add_middleware(guard, position=MiddlewarePosition.BEFORE_SWAGGER)
+    for middleware in (*GUARDS, *PAGES):
+        app.add_middleware(middleware, position=MiddlewarePosition.BEFORE_SWAGGER)
     # ASGI middleware and the security hooks run before Flask: they find the settings on the ASGI app
     # that Connexion puts in every request's scope (api.config.settings_of).
     app.middleware.course_api_settings = settings

@@ -72,13 +72,19 @@ def not_modified_by_tag(current: str, headers: dict) -> Response | None:
 
 
 def _matches(header: str, current: str, *, weak: bool) -> bool | None:
-    """Whether the header is `*` or lists `current`; None when the request does not send it.
+    """Whether the request's header is `*` or lists `current`; None when the request does not send it."""
+    return names_tag(header, request.headers.getlist(header), current, weak=weak)
+
+
+def names_tag(header: str, values: list[str], current: str, *, weak: bool) -> bool | None:
+    """Whether the lines `values` of `header` say `*` or list `current`; None when there is none.
 
     If-Match compares strongly (a weak tag never matches); If-None-Match compares weakly, so
     W/"x" and "x" are the same there. A header may also come as several lines, read as one list.
-    An empty value counts as no header, as most servers and caches treat it.
+    An empty value counts as no header, as most servers and caches treat it. Code that holds no
+    Flask request (ASGI middleware) passes the lines itself.
     """
-    text = ", ".join(request.headers.getlist(header)).strip(" \t,")
+    text = ", ".join(values).strip(" \t,")
     if not text:
         return None
     if text == "*":
