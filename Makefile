@@ -6,7 +6,7 @@ HOST ?= 127.0.0.1
 PORT ?= 8080
 export HOST PORT
 
-.PHONY: run test lint contract install install-test bench clean
+.PHONY: run test lint contract install install-test bench docs chromium clean
 
 $(BIN)/course-api: setup.cfg pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -22,12 +22,19 @@ $(VENV)/.test-deps: $(BIN)/course-api
 
 install-test: $(VENV)/.test-deps
 
+# The docs page first when Node.js is there; the API is served either way.
 run: install
+	@if command -v node >/dev/null 2>&1 && command -v npm >/dev/null 2>&1; then \
+		$(MAKE) --no-print-directory docs || echo "--- make docs failed: serving the API without its reference page ---"; \
+	else \
+		echo "--- node/npm not found: the reference page (make docs, /api/v2/docs/) is skipped ---"; \
+	fi
 	$(BIN)/course-api db upgrade
 	@user_id=$$($(BIN)/python -c 'import json,sys; print(json.loads(sys.argv[1])["id"])' "$$($(BIN)/course-api users ensure demo)"); \
 	echo "Demo user id $$user_id (staff). A token valid for 24 hours:"; \
 	echo; $(BIN)/course-api token $$user_id --ttl 86400; echo; \
-	echo "Swagger UI: http://$(HOST):$(PORT)/api/v2/ui/  (Authorize -> bearerAuth, paste the token)"
+	echo "Swagger UI: http://$(HOST):$(PORT)/api/v2/ui/  (Authorize -> bearerAuth, paste the token)"; \
+	echo "Reference:  http://$(HOST):$(PORT)/api/v2/docs/"
 	$(BIN)/course-api serve
 
 # The whole suite runs on SQLite, then on a PostgreSQL server the run starts itself when the
@@ -71,6 +78,39 @@ bench: $(VENV)/.bench-deps
 			echo "wrk is missing; install it with: apt-get install wrk (as root), then run make bench again" >&2; exit 1; \
 		fi; }
 	$(BIN)/python -m bench.run $(BENCH_ARGS)
+
+REDOCLY := tools/redocly/node_modules/.bin/redocly
+DOCS_PAGE_FILE := build/docs/index.html
+# Redocly CLI sends usage data and looks for updates unless told not to.
+REDOCLY_ENV := REDOCLY_TELEMETRY=off REDOCLY_SUPPRESS_UPDATE_NOTICE=true NO_COLOR=1
+
+# The pinned CLI, installed from its lock file; the stamp says which lock file it was.
+tools/redocly/node_modules/.installed: tools/redocly/package-lock.json
+	@command -v npm >/dev/null 2>&1 || { echo "make docs needs Node.js (>= 20.19) and npm on PATH" >&2; exit 1; }
+	cd tools/redocly && npm ci --no-audit --no-fund --ignore-scripts
+	touch $@
+
+# The API reference as one self-contained page: Redoc's scripts and the spec are inlined (--inlineBundle),
+# so it loads nothing from a CDN. Served at /api/v2/docs/ (api/serving/docs.py).
+$(DOCS_PAGE_FILE): $(shell find openapi -name "*.yaml") redocly.yaml tools/redocly/node_modules/.installed
+	@mkdir -p $(dir $@)
+	$(REDOCLY_ENV) $(REDOCLY) build-docs openapi/v2.yaml --config redocly.yaml --inlineBundle -o $@ \
+		>build/docs/build.log 2>&1 || { cat build/docs/build.log >&2; rm -f $@; exit 1; }
+	@echo "API reference: $@ ($$(du -k $@ | cut -f1) KiB), make run serves it at http://$(HOST):$(PORT)/api/v2/docs/"
+
+docs: $(DOCS_PAGE_FILE)
+
+# Debian's Chromium, for the browser test of the docs page (tests/test_docs.py); nothing is downloaded by Playwright.
+chromium:
+	@test -x /usr/bin/chromium || { \
+		if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then \
+			echo "chromium is missing; installing it: apt-get install -y chromium"; \
+			apt-get install -y chromium >/dev/null 2>&1 || { apt-get update >/dev/null && apt-get install -y chromium >/dev/null; } \
+				|| { echo "could not install chromium; install it with: apt-get install chromium" >&2; exit 1; }; \
+		else \
+			echo "chromium is missing; install it with: apt-get install chromium (as root), then run make chromium again" >&2; exit 1; \
+		fi; }
+	@/usr/bin/chromium --version
 
 lint: install-test
 	$(BIN)/ruff check api models tests migrations bench
