@@ -84,18 +84,18 @@ DOCS_PAGE_FILE := build/docs/index.html
 # Redocly CLI sends usage data and looks for updates unless told not to.
 REDOCLY_ENV := REDOCLY_TELEMETRY=off REDOCLY_SUPPRESS_UPDATE_NOTICE=true NO_COLOR=1
 
-# The pinned CLI, installed from its lock file; the stamp says which lock file it was.
-tools/redocly/node_modules/.installed: tools/redocly/package-lock.json
+# The pinned CLI, installed from its lock file; npm ci writes node_modules/.package-lock.json last, as tests/support/npm.py expects.
+tools/redocly/node_modules/.package-lock.json: tools/redocly/package-lock.json
 	@command -v npm >/dev/null 2>&1 || { echo "make docs needs Node.js (>= 20.19) and npm on PATH" >&2; exit 1; }
 	cd tools/redocly && npm ci --no-audit --no-fund --ignore-scripts
 	touch $@
 
 # The API reference as one self-contained page: Redoc's scripts and the spec are inlined (--inlineBundle),
 # so it loads nothing from a CDN. Served at /api/v2/docs/ (api/serving/docs.py).
-$(DOCS_PAGE_FILE): $(shell find openapi -name "*.yaml") redocly.yaml tools/redocly/node_modules/.installed
+$(DOCS_PAGE_FILE): $(shell find openapi -name "*.yaml") redocly.yaml tools/redocly/node_modules/.package-lock.json
 	@mkdir -p $(dir $@)
 	$(REDOCLY_ENV) $(REDOCLY) build-docs openapi/v2.yaml --config redocly.yaml --inlineBundle -o $@ \
-		>build/docs/build.log 2>&1 || { cat build/docs/build.log >&2; rm -f $@; exit 1; }
+		>$(dir $@)build.log 2>&1 || { cat $(dir $@)build.log >&2; rm -f $@; exit 1; }
 	@echo "API reference: $@ ($$(du -k $@ | cut -f1) KiB), make run serves it at http://$(HOST):$(PORT)/api/v2/docs/"
 
 docs: $(DOCS_PAGE_FILE)

@@ -30,11 +30,12 @@ DOCS_PATH = f"{BASE_PATH}/docs/"
 METHODS = ("GET", "HEAD")
 NOT_BUILT = "The API reference has not been built on this server: run `make docs`, then reload."
 # Every fetch directive falls back to default-src; what the page needs beyond its own inline scripts
-# is named below it. Images: Redoc draws icons as inline SVG and data: URLs.
+# is named below it. Redoc draws icons as inline SVG and data: URLs, and inlines its icon font the same way.
 POLICY = (
     "default-src 'none'",
     "style-src 'unsafe-inline'",
     "img-src data:",
+    "font-src data:",
     "base-uri 'none'",
     "form-action 'none'",
     "frame-ancestors 'none'",

@@ -1,0 +1,161 @@
+// Opens the served API reference in Debian's Chromium, offline, and reports what it found as JSON.
+//
+//   node docs-check.mjs URL SCREENSHOT [--wait-ms N]
+//
+// Every request that is not to 127.0.0.1 is refused and recorded, and the browser resolves no host
+// name at all, so a page that still needs a CDN shows up in `offLoopback` (and fails to render)
+// instead of quietly fetching it. Console errors, page errors and CSP violations are recorded too.
+// Prints {operations: [{id, summary}], offLoopback, consoleErrors, pageErrors, cspViolations, ...}.
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { chromium } from 'playwright-core';
+
+const [url, screenshot, ...rest] = process.argv.slice(2);
+if (!url || !screenshot) {
+  console.error('usage: node docs-check.mjs URL SCREENSHOT [--wait-ms N]');
+  process.exit(2);
+}
+const waitIndex = rest.indexOf('--wait-ms');
+const waitMs = waitIndex >= 0 ? Number(rest[waitIndex + 1]) : 30000;
+
+const LOOPBACK = '127.0.0.1';
+const FLAGS = [
+  '--headless',
+  '--no-sandbox',
+  '--disable-gpu',
+  '--disable-quic',
+  '--no-first-run',
+  '--disable-background-networking',
+  '--disable-component-update',
+  '--disable-sync',
+  // Name resolution fails for every host: the page can only reach the loopback address it was given.
+  `--host-resolver-rules=MAP * ~NOTFOUND, EXCLUDE ${LOOPBACK}`,
+];
+
+const report = {
+  url,
+  title: null,
+  operations: [],
+  offLoopback: [],
+  consoleErrors: [],
+  pageErrors: [],
+  cspViolations: [],
+  failedRequests: [],
+  rendered: false,
+  screenshot,
+};
+
+function leavesLoopback(address) {
+  const { protocol, hostname } = new URL(address);
+  if (protocol === 'data:' || protocol === 'blob:' || protocol === 'about:') return false;
+  return hostname !== LOOPBACK;
+}
+
+// A fresh profile each run: nothing cached or remembered from an earlier page decides this one.
+const profile = mkdtempSync(join(tmpdir(), 'docs-check-'));
+let context;
+try {
+  context = await chromium.launchPersistentContext(profile, {
+    executablePath: '/usr/bin/chromium',
+    headless: true,
+    args: FLAGS,
+    viewport: { width: 1400, height: 900 },
+    serviceWorkers: 'block',
+  });
+  await context.route('**/*', (route) => {
+    const address = route.request().url();
+    if (leavesLoopback(address)) {
+      report.offLoopback.push(address);
+      return route.abort('blockedbyclient');
+    }
+    return route.continue();
+  });
+  context.on('websocket', (socket) => {
+    if (leavesLoopback(socket.url().replace(/^ws/, 'http'))) report.offLoopback.push(socket.url());
+  });
+
+  const page = context.pages()[0] ?? (await context.newPage());
+  // Runs outside the page's CSP (Playwright injects it), so it can report what that policy refused.
+  await page.exposeFunction('__docsCheckViolation', (violation) => report.cspViolations.push(violation));
+  await page.addInitScript(() => {
+    document.addEventListener('securitypolicyviolation', (event) => {
+      window.__docsCheckViolation({
+        directive: event.effectiveDirective,
+        blocked: event.blockedURI,
+        source: event.sourceFile,
+        line: event.lineNumber,
+        sample: event.sample,
+      });
+    });
+  });
+  page.on('console', (message) => {
+    if (message.type() === 'error') report.consoleErrors.push(message.text());
+  });
+  page.on('pageerror', (error) => report.pageErrors.push(String(error)));
+  page.on('requestfailed', (request) => {
+    report.failedRequests.push({ url: request.url(), error: request.failure()?.errorText ?? '' });
+  });
+
+  const response = await page.goto(url, { waitUntil: 'load', timeout: waitMs });
+  report.status = response?.status() ?? null;
+  report.title = await page.title();
+  // The served HTML is prerendered with the introduction only; Redoc renders each tag and each
+  // operation as a route of its own (`#/<tag>/<operationid>`) once React has hydrated the page.
+  await page.waitForFunction(
+    () => Object.keys(document.getElementById('redoc') ?? {}).some((key) => key.startsWith('__reactContainer')),
+    null,
+    { timeout: waitMs },
+  );
+  report.rendered = true;
+  const tags = await page.evaluate(() => {
+    const names = [...document.querySelectorAll('a[href]')]
+      .map((link) => link.getAttribute('href').match(/^#?\/([^/#?]+)$/)?.[1])
+      .filter((name) => name && name !== 'section');
+    return [...new Set(names)];
+  });
+  report.tags = tags;
+  const operationLinks = [];
+  for (const tag of tags) {
+    await page.evaluate((hash) => { window.location.hash = hash; }, `#/${tag}`);
+    await page.waitForFunction((tag) => document.querySelector(`a[href^="#/${tag}/"]`), tag, { timeout: waitMs });
+    const links = await page.evaluate((tag) => {
+      const pattern = new RegExp(`^#/${tag}/([^/#?]+)$`);
+      return [...document.querySelectorAll('a[href]')].map((link) => link.getAttribute('href')).filter((href) => pattern.test(href));
+    }, tag);
+    operationLinks.push(...new Set(links));
+  }
+  for (const link of [...new Set(operationLinks)]) {
+    const id = link.slice(2);
+    await page.evaluate((hash) => { window.location.hash = hash; }, link);
+    const found = await page
+      .waitForSelector(`[id="${id}"][data-item-kind="httpItem"]`, { timeout: waitMs })
+      .then(() => true, () => false);
+    const operation = { id, link, rendered: found };
+    if (found) {
+      Object.assign(operation, await page.evaluate((id) => {
+        const element = document.getElementById(id);
+        const text = (node) => (node?.textContent ?? '').trim();
+        // The right panel's endpoint button reads "PATCH/course/{id}/": the method's tag, then the path.
+        const method = text(element.querySelector('[data-testid="right-panel"] [data-component-name="Tag/Tag"]'));
+        const endpoint = text(element.querySelector('[data-testid="right-panel"] [data-component-name="Button/Button"]'));
+        return {
+          summary: text(element.querySelector('h1, h2')),
+          method,
+          path: endpoint.startsWith(method) ? endpoint.slice(method.length) : endpoint,
+        };
+      }, id));
+    }
+    report.operations.push(operation);
+  }
+  await page.evaluate((hash) => { window.location.hash = hash; }, operationLinks[0] ?? '#/');
+  await page.waitForTimeout(500);
+  await page.screenshot({ path: screenshot, fullPage: false });
+} catch (error) {
+  report.error = String(error?.stack ?? error);
+} finally {
+  await context?.close();
+  rmSync(profile, { recursive: true, force: true });
+}
+console.log(JSON.stringify(report, null, 2));
+process.exit(report.error ? 1 : 0);
