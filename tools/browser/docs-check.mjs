@@ -149,7 +149,8 @@ try {
     report.operations.push(operation);
   }
   await page.evaluate((hash) => { window.location.hash = hash; }, operationLinks[0] ?? '#/');
-  await page.waitForTimeout(500);
+  // The sidebar animates as it follows the route; let it settle before the screenshot.
+  await page.waitForTimeout(1500);
   await page.screenshot({ path: screenshot, fullPage: false });
 } catch (error) {
   report.error = String(error?.stack ?? error);
