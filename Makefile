@@ -96,9 +96,9 @@ $(DOCS_PAGE_FILE): $(shell find openapi -name "*.yaml") redocly.yaml tools/redoc
 	@mkdir -p $(dir $@)
 	$(REDOCLY_ENV) $(REDOCLY) build-docs openapi/v2.yaml --config redocly.yaml --inlineBundle -o $@ \
 		>$(dir $@)build.log 2>&1 || { cat $(dir $@)build.log >&2; rm -f $@; exit 1; }
-	@echo "API reference: $@ ($$(du -k $@ | cut -f1) KiB), make run serves it at http://$(HOST):$(PORT)/api/v2/docs/"
 
 docs: $(DOCS_PAGE_FILE)
+	@echo "API reference: $< ($$(du -k $< | cut -f1) KiB), make run serves it at http://$(HOST):$(PORT)/api/v2/docs/"
 
 # Debian's Chromium, for the browser test of the docs page (tests/test_docs.py); nothing is downloaded by Playwright.
 chromium:
