@@ -1,11 +1,12 @@
 // Opens the served API reference in Debian's Chromium, offline, and reports what it found as JSON.
 //
-//   node docs-check.mjs URL SCREENSHOT [--wait-ms N]
+//   node docs-check.mjs URL SCREENSHOT [--wait-ms N] [--search TEXT]
 //
 // Every request that is not to 127.0.0.1 is refused and recorded, and the browser resolves no host
 // name at all, so a page that still needs a CDN shows up in `offLoopback` (and fails to render)
 // instead of quietly fetching it. Console errors, page errors and CSP violations are recorded too.
-// Prints {operations: [{id, summary}], offLoopback, consoleErrors, pageErrors, cspViolations, ...}.
+// Prints {operations: [{id, summary, method, path}], offLoopback, consoleErrors, pageErrors, cspViolations,
+// search: {query, results}, ...}.
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -13,11 +14,13 @@ import { chromium } from 'playwright-core';
 
 const [url, screenshot, ...rest] = process.argv.slice(2);
 if (!url || !screenshot) {
-  console.error('usage: node docs-check.mjs URL SCREENSHOT [--wait-ms N]');
+  console.error('usage: node docs-check.mjs URL SCREENSHOT [--wait-ms N] [--search TEXT]');
   process.exit(2);
 }
 const waitIndex = rest.indexOf('--wait-ms');
 const waitMs = waitIndex >= 0 ? Number(rest[waitIndex + 1]) : 30000;
+const searchIndex = rest.indexOf('--search');
+const searchFor = searchIndex >= 0 ? rest[searchIndex + 1] : null;
 
 const LOOPBACK = '127.0.0.1';
 const FLAGS = [
@@ -147,6 +150,18 @@ try {
       }, id));
     }
     report.operations.push(operation);
+  }
+  // Search runs in the page (the CSP refuses the worker it would prefer): it must still find things.
+  if (searchFor) {
+    await page.evaluate(() => { window.location.hash = '#/'; });
+    await page.click('[data-testid="search-trigger"]');
+    await page.keyboard.type(searchFor);
+    const results = await page
+      .waitForSelector('[data-testid="search-dialog"] [data-component-name="Search/SearchItem"]', { timeout: waitMs })
+      .then(() => page.$$eval('[data-testid="search-dialog"] [data-component-name="Search/SearchItem"]', (items) =>
+        items.map((item) => (item.textContent ?? '').trim().slice(0, 200))), () => []);
+    report.search = { query: searchFor, results };
+    await page.keyboard.press('Escape');
   }
   await page.evaluate((hash) => { window.location.hash = hash; }, operationLinks[0] ?? '#/');
   // The sidebar animates as it follows the route; let it settle before the screenshot.
