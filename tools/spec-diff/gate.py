@@ -51,7 +51,8 @@ def releases(text: str) -> list[Release]:
         if not tag or not commit:
             raise GateError(f"{CHANGELOG}: release {heading} needs a '- Tag:' line and a '- Commit:' line (40 hex)")
         if tag.group(1) != TAG_PREFIX + heading:
-            raise GateError(f"{CHANGELOG}: release {heading} is tagged {tag.group(1)!r}, expected {TAG_PREFIX}{heading!r}")
+            expected = TAG_PREFIX + heading
+            raise GateError(f"{CHANGELOG}: release {heading} is tagged {tag.group(1)!r}, expected {expected!r}")
         found.append(Release(heading, tag.group(1), commit.group(1)))
     return found
 
