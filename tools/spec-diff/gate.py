@@ -116,7 +116,7 @@ def run(repo: Path, base: str | None, out: Path) -> int:
     before.write_text(json.dumps(bundle.bundle(commit, repo)), encoding="utf-8")
     after.write_text(json.dumps(bundle.bundle(None, repo)), encoding="utf-8")
     command = [node, str(HERE / "diff.mjs"), str(before), str(after), "--json", str(out / "changes.json")]
-    command += ["--before-label", label, "--after-label", f"the work tree ({repo / bundle.SPEC_PATH})"]
+    command += ["--before-label", label, "--after-label", f"the work tree ({bundle.SPEC_PATH})"]
     code = subprocess.run(command).returncode
     return code if code in (0, 1) else 2  # a crash of node must not read as "breaking changes found"
 
