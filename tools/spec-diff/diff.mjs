@@ -1,7 +1,7 @@
 // Compare two bundled versions of the spec (bundle.py's output) and report every change, grouped by
 // kind; exit 1 when any change is breaking, 2 when the comparison itself fails.
 //
-//   node diff.mjs BEFORE.json AFTER.json [--before-label L] [--after-label L] [--json OUT]
+//   node diff.mjs BEFORE.json AFTER.json [--before-label L] [--after-label L] [--json OUT] [--all]
 //
 // api-smart-diff classifies; allof-merge first folds every allOf into one schema, so a property that
 // moved into an allOf member is the same property in both documents. Where api-smart-diff's verdict
@@ -15,18 +15,22 @@ const HTTP_METHODS = new Set(['get', 'put', 'post', 'delete', 'options', 'head',
 // Schema keywords followed, in a path, by a name or an index rather than by a keyword.
 const NAMED = new Set(['properties', 'patternProperties', 'definitions'])
 const INDEXED = new Set(['allOf', 'oneOf', 'anyOf', 'enum', 'required'])
+// Documentation edits can run into thousands (a spec gaining descriptions everywhere): past this
+// many the report counts them and points to the --json file, unless --all is given.
+const ANNOTATIONS_SHOWN = 40
 
 function parseArgs (argv) {
-  const options = { files: [], beforeLabel: 'before', afterLabel: 'after', json: null }
+  const options = { files: [], beforeLabel: 'before', afterLabel: 'after', json: null, all: false }
   for (let i = 0; i < argv.length; i++) {
     const arg = argv[i]
     if (arg === '--before-label') options.beforeLabel = argv[++i]
     else if (arg === '--after-label') options.afterLabel = argv[++i]
     else if (arg === '--json') options.json = argv[++i]
+    else if (arg === '--all') options.all = true
     else options.files.push(arg)
   }
   if (options.files.length !== 2) {
-    throw new Error('usage: node diff.mjs BEFORE.json AFTER.json [--before-label L] [--after-label L] [--json OUT]')
+    throw new Error('usage: node diff.mjs BEFORE.json AFTER.json [--before-label L] [--after-label L] [--json OUT] [--all]')
   }
   return options
 }
@@ -163,9 +167,11 @@ function report (changes, ctx, options) {
   lines.push(KINDS.filter((kind) => counts[kind] || ['breaking', 'non-breaking', 'annotation'].includes(kind))
     .map((kind) => `${counts[kind]} ${kind}`).join(', '))
   for (const kind of KINDS) {
-    const ofKind = changes.filter((c) => c.type === kind)
-    if (!ofKind.length) continue
-    lines.push('', `${kind.toUpperCase()} (${ofKind.length})`)
+    const all = changes.filter((c) => c.type === kind)
+    if (!all.length) continue
+    lines.push('', `${kind.toUpperCase()} (${all.length})`)
+    const capped = kind === 'annotation' && !options.all && all.length > ANNOTATIONS_SHOWN
+    const ofKind = capped ? all.slice(0, ANNOTATIONS_SHOWN) : all
     const groups = new Map()
     for (const change of ofKind) {
       const name = operationName(change.where.operation, ctx) ?? 'document'
@@ -179,6 +185,10 @@ function report (changes, ctx, options) {
         if (change.rule) lines.push(`      rule ${change.rule} (api-smart-diff: ${change.libraryType}): ${change.reason}`)
         lines.push(`      at ${jsonPath(change.path)}`)
       }
+    }
+    if (capped) {
+      const where = options.json ? ` (all of them are in ${options.json})` : ' (--all lists them)'
+      lines.push(`  ... and ${all.length - ANNOTATIONS_SHOWN} more annotation changes${where}`)
     }
   }
   lines.push('')
