@@ -520,6 +520,30 @@ def test_gate_refuses_a_commit_missing_from_the_clone(node, released):
     assert "not in this clone" in done.stderr
 
 
+def test_gate_uses_the_kept_bundle_when_the_commit_is_missing(node, released):
+    repo, commit = released
+    kept = repo / "openapi" / "releases" / "1.0.0.json"
+    kept.parent.mkdir()
+    run = [sys.executable, str(SPEC_DIFF / "bundle.py"), commit, "--repo", str(repo), "-o", str(kept)]
+    subprocess.run(run, check=True, timeout=NODE_TIMEOUT)
+    assert gate(repo).returncode == 0
+    (repo / "openapi" / "CHANGELOG.md").write_text(CHANGELOG.format(version="1.0.0", commit="0" * 40))
+    (repo / "openapi" / "v2.yaml").write_text(edited(lambda d: schemas(d)["Role"]["enum"].remove("joined")))
+    done = gate(repo)
+    assert done.returncode == 1, done.stdout + done.stderr
+    assert '"joined" removed' in done.stdout
+
+
+def test_gate_refuses_a_kept_bundle_that_is_not_the_release(node, released):
+    repo, _ = released
+    kept = repo / "openapi" / "releases" / "1.0.0.json"
+    kept.parent.mkdir()
+    kept.write_text("{}")
+    done = gate(repo)
+    assert done.returncode == 2
+    assert "is not the bundle of release 1.0.0" in done.stderr
+
+
 def test_gate_refuses_a_changelog_without_a_release(node, released):
     repo, _ = released
     (repo / "openapi" / "CHANGELOG.md").write_text("# Changelog\n\n## Unreleased\n")

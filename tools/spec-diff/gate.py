@@ -4,6 +4,8 @@
 
 Without --base the base is the newest release of openapi/CHANGELOG.md, found by the commit written
 there (CI checkouts may have no tags); when its tag exists locally it must name that same commit.
+Each release also keeps its bundle in openapi/releases/<version>.json, so that a checkout without
+that commit (a shallow clone) still has the base; where the commit is present, the two must agree.
 Exit codes: 0 no breaking change, 1 breaking changes, 2 the gate could not run.
 """
 
@@ -20,6 +22,7 @@ import bundle
 
 HERE = Path(__file__).resolve().parent
 CHANGELOG = "openapi/CHANGELOG.md"
+RELEASES = "openapi/releases"
 TAG_PREFIX = "spec-v"
 VERSION = r"\d+\.\d+\.\d+(?:-[0-9A-Za-z.-]+)?"
 
@@ -63,6 +66,31 @@ def git(repo: Path, *args: str) -> str | None:
     return done.stdout.strip() if done.returncode == 0 else None
 
 
+def snapshot(repo: Path, release: Release) -> Path:
+    return repo / RELEASES / f"{release.version}.json"
+
+
+def release_bundle(repo: Path, release: Release) -> dict:
+    """The release's bundle: from its commit, checked against its snapshot, or the snapshot alone."""
+    kept = snapshot(repo, release)
+    saved = json.loads(kept.read_text(encoding="utf-8")) if kept.is_file() else None
+    if git(repo, "cat-file", "-e", f"{release.commit}^{{commit}}") is None:
+        if saved is None:
+            raise GateError(
+                f"commit {release.commit} of release {release.version} is not in this clone and {kept} is "
+                "missing; a shallow checkout needs its history: git fetch --unshallow (or fetch that commit)"
+            )
+        return saved
+    check_release(repo, release)
+    built = bundle.bundle(release.commit, repo)
+    if saved is not None and saved != built:
+        raise GateError(
+            f"{kept} is not the bundle of release {release.version} at {release.commit[:12]}; "
+            f"rewrite it: python tools/spec-diff/bundle.py {release.commit} -o {RELEASES}/{release.version}.json"
+        )
+    return built
+
+
 def check_release(repo: Path, release: Release) -> None:
     """The changelog entry, the tag (if present) and the spec at that commit must agree."""
     tagged = git(repo, "rev-parse", "--verify", "--quiet", f"refs/tags/{release.tag}^{{commit}}")
@@ -70,11 +98,6 @@ def check_release(repo: Path, release: Release) -> None:
         raise GateError(
             f"tag {release.tag} points at {tagged}, but {CHANGELOG} says {release.commit}: "
             "move the tag or correct the changelog"
-        )
-    if git(repo, "cat-file", "-e", f"{release.commit}^{{commit}}") is None:
-        raise GateError(
-            f"commit {release.commit} of release {release.version} is not in this clone; "
-            "a shallow checkout needs its history: git fetch --unshallow (or fetch that commit)"
         )
     spec = bundle.load(bundle.read_spec(release.commit, repo), f"{bundle.SPEC_PATH} at {release.commit}")
     written = (spec.get("info") or {}).get("version")
@@ -85,23 +108,23 @@ def check_release(repo: Path, release: Release) -> None:
         )
 
 
-def resolve_base(repo: Path, base: str | None) -> tuple[str, str]:
-    """The commit to compare against and a label saying where it came from."""
+def resolve_base(repo: Path, base: str | None) -> tuple[dict, str]:
+    """The bundle to compare against and a label saying where it came from."""
     changelog = repo / CHANGELOG
     known = releases(changelog.read_text(encoding="utf-8")) if changelog.is_file() else []
     if base is None:
         if not known:
             raise GateError(f"no release in {CHANGELOG}: pass BASE=<git ref> or write the first release entry")
         release = known[0]
-        check_release(repo, release)
-        return release.commit, f"release {release.version} ({release.tag} = {release.commit[:12]}, from {CHANGELOG})"
+        label = f"release {release.version} ({release.tag} = {release.commit[:12]}, from {CHANGELOG})"
+        return release_bundle(repo, release), label
     commit = git(repo, "rev-parse", "--verify", "--quiet", f"{base}^{{commit}}")
     if commit is None:
         raise GateError(f"BASE={base!r} names no commit here")
     for release in known:
         if base == release.tag:
             check_release(repo, release)
-    return commit, f"{base} ({commit[:12]})"
+    return bundle.bundle(commit, repo), f"{base} ({commit[:12]})"
 
 
 def run(repo: Path, base: str | None, out: Path) -> int:
@@ -110,10 +133,10 @@ def run(repo: Path, base: str | None, out: Path) -> int:
         raise GateError("node is not on PATH: the diff runs api-smart-diff (install Node.js 20)")
     if not (HERE / "node_modules" / "api-smart-diff").is_dir():
         raise GateError(f"{HERE}/node_modules is missing: run `npm ci --ignore-scripts` there (make spec-diff does)")
-    commit, label = resolve_base(repo, base)
+    base_bundle, label = resolve_base(repo, base)
     out.mkdir(parents=True, exist_ok=True)
     before, after = out / "base.json", out / "work-tree.json"
-    before.write_text(json.dumps(bundle.bundle(commit, repo)), encoding="utf-8")
+    before.write_text(json.dumps(base_bundle), encoding="utf-8")
     after.write_text(json.dumps(bundle.bundle(None, repo)), encoding="utf-8")
     command = [node, str(HERE / "diff.mjs"), str(before), str(after), "--json", str(out / "changes.json")]
     command += ["--before-label", label, "--after-label", f"the work tree ({bundle.SPEC_PATH})"]
