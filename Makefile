@@ -6,7 +6,7 @@ HOST ?= 127.0.0.1
 PORT ?= 8080
 export HOST PORT
 
-.PHONY: run test lint contract install install-test bench docs chromium clean
+.PHONY: run test lint contract install install-test bench docs chromium clean spec-diff
 
 $(BIN)/course-api: setup.cfg pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -111,6 +111,17 @@ chromium:
 			echo "chromium is missing; install it with: apt-get install chromium (as root), then run make chromium again" >&2; exit 1; \
 		fi; }
 	@/usr/bin/chromium --version
+
+SPEC_DIFF := tools/spec-diff
+# npm ci writes node_modules/.package-lock.json: older than the lock file means a stale install.
+$(SPEC_DIFF)/node_modules/.package-lock.json: $(SPEC_DIFF)/package-lock.json
+	cd $(SPEC_DIFF) && npm ci --no-audit --no-fund --ignore-scripts
+	touch $@
+
+# Breaking changes of openapi/v2.yaml against BASE (a git ref), by default the newest release written
+# in openapi/CHANGELOG.md (tools/spec-diff/README.md).
+spec-diff: install $(SPEC_DIFF)/node_modules/.package-lock.json
+	$(BIN)/python $(SPEC_DIFF)/gate.py $(if $(BASE),--base '$(BASE)')
 
 lint: install-test
 	$(BIN)/ruff check api models tests migrations bench

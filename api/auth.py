@@ -17,8 +17,8 @@ ALGORITHM = "HS256"
 REQUIRED_CLAIMS = ["user_id", "token_type", "jti", "iat", "exp"]
 # PyJWT checks the time claims with int(), which takes "1700000000" and true as well: we want JSON numbers.
 TIME_CLAIMS = ("iat", "exp", "nbf")
-# User ids are 64-bit integers in the database; a bigger one cannot even be looked up.
-MAX_USER_ID = 2**63 - 1
+# Ids end where the spec's `Id` does, at 2^53 - 1, the largest integer JavaScript holds exactly.
+MAX_USER_ID = 2**53 - 1
 
 
 def decode_bearer(token: str, request) -> dict:
@@ -56,7 +56,7 @@ def verify(token: str, settings: Settings) -> dict:
     if claims["token_type"] != "access":
         raise OAuthProblem(detail="Only access tokens are accepted.")
     if not _is_integer(user_id) or not 1 <= user_id <= MAX_USER_ID:
-        raise OAuthProblem(detail="The token's user_id must be a positive 64-bit integer.")
+        raise OAuthProblem(detail=f"The token's user_id must be an integer from 1 to {MAX_USER_ID}.")
     for name in TIME_CLAIMS:
         if name in claims and not (_is_integer(claims[name]) or isinstance(claims[name], float)):
             raise OAuthProblem(detail=f"The token's {name} must be a number (seconds since the epoch).")

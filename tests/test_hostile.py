@@ -214,7 +214,7 @@ class TestUnsupportedMediaType:
 
 
 class TestPathIds:
-    @pytest.mark.parametrize("bad", [0, -1, 2**63, 2**64])
+    @pytest.mark.parametrize("bad", [0, -1, 2**53, 2**63, 2**64])
     @pytest.mark.parametrize("op", ALL_OPS)
     def test_course_id_out_of_range_is_a_bad_request(self, client, db, target, op, bad):
         before = snapshot(db)
@@ -223,7 +223,7 @@ class TestPathIds:
 
         assert list(error_codes(body)) == ["id"]
 
-    @pytest.mark.parametrize("bad", [0, -1, 2**63, 2**64])
+    @pytest.mark.parametrize("bad", [0, -1, 2**53, 2**63, 2**64])
     @pytest.mark.parametrize("op", ["put-section", "patch-section"])
     def test_section_id_out_of_range_is_a_bad_request(self, client, db, target, op, bad):
         before = snapshot(db)

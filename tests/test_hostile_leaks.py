@@ -152,16 +152,17 @@ class TestOddTokens:
 
         refused(response, 401, db, before)
 
-    def test_user_ids_end_at_64_bits(self, client, db):
+    def test_user_ids_end_at_2_to_the_53(self, client, db):
         before = snapshot(db)
 
-        largest, beyond = (
-            client.get(COURSES, headers={"Authorization": f"Bearer {make_token(n)}"}) for n in (2**63 - 1, 2**63)
+        largest, beyond, huge = (
+            client.get(COURSES, headers={"Authorization": f"Bearer {make_token(n)}"}) for n in (2**53 - 1, 2**53, 2**63)
         )
 
-        # The largest still fits the database: it names no user there, which is an ordinary 401.
+        # The largest is looked up: it names no user, which is an ordinary 401.
         assert "does not exist" in refused(largest, 401, db, before)["detail"]
-        assert "64-bit" in refused(beyond, 401, db, before)["detail"]
+        assert "9007199254740991" in refused(beyond, 401, db, before)["detail"]
+        assert "9007199254740991" in refused(huge, 401, db, before)["detail"]
 
     def test_start_up_refuses_a_short_secret_not_the_generated_one(self, monkeypatch, tmp_path, settings):
         monkeypatch.delenv("JWT_SECRET", raising=False)

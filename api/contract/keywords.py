@@ -63,6 +63,15 @@ def unique_items(validator, unique, instance, schema):
         seen.add(identity)
 
 
+def properties_of(schema: dict) -> dict:
+    """The properties `schema` declares, its `allOf` members' included (a `*Input` variant adds
+    `required` to the schema that lists the fields)."""
+    properties = dict(schema.get("properties", {}))
+    for member in schema.get("allOf", []):
+        properties.update(properties_of(member))
+    return properties
+
+
 def unknown_names(instance: dict, schema: dict, count: int) -> list[str]:
     """The first `count` names of `instance` (in sorted order) that `schema` does not list."""
     return heapq.nsmallest(count, instance.keys() - schema.get("properties", {}).keys())

@@ -37,7 +37,7 @@ MESSAGE_LIMIT = 200
 MAX_DEPTH = 64
 MAX_CONTAINERS = 10_000
 # A form value is an integer only when written in ASCII digits (int() would also take "٣" and "²"),
-# and only up to 19 of them, as many as a 64-bit id needs; anything else stays text and fails validation.
+# and only up to 19 of them, more than an id needs (16); anything else stays text and fails validation.
 _FORM_INTEGER = re.compile(r"-?[0-9]{1,19}")
 
 
@@ -72,7 +72,8 @@ def raise_for_errors(validator, instance, prefix: str = "") -> None:
     # iter_errors finds errors lazily: looking for one more than we list is all the work done.
     errors = sorted(islice(validator.iter_errors(instance), MAX_ERRORS + 1), key=lambda e: [str(p) for p in e.path])
     if errors:
-        problems = [item for error in errors for item in _describe(error, prefix)]
+        # jsonschema reports each missing property as an error of its own, each naming them all.
+        problems = list(dict.fromkeys(item for error in errors for item in _describe(error, prefix)))
         refuse("The request is not valid; see `errors` for each field.", problems)
 
 
@@ -281,7 +282,7 @@ class MultipartBodyValidator(FormBodyValidator):
         return body
 
     def _data_url(self, part, scope) -> str | list:
-        if not _is_file(self._schema.get("properties", {}).get(part.name, {})):
+        if not _is_file(keywords.properties_of(self._schema).get(part.name, {})):
             raise BadRequest(f"'{_short(part.name)}' takes text, not a file.", field=part.name, code="invalid")
         media_type = images.check_declared_type(part.content_type)
         max_bytes = settings_of(scope).max_image_bytes
@@ -296,7 +297,7 @@ def _is_file(schema: dict) -> bool:
 
 def coerce_form(pairs: list[tuple[str, str]], schema: dict) -> dict:
     """Give form strings the types the schema asks for; values that do not fit stay strings and fail validation."""
-    properties = schema.get("properties", {})
+    properties = keywords.properties_of(schema)
     collected: dict[str, list[str]] = {}
     for key, value in pairs:
         # The web UI sends arrays as `categories[0]=3`, `categories[1]=5`.
