@@ -40,7 +40,7 @@ run: install
 # The whole suite runs on SQLite, then on a PostgreSQL server the run starts itself when the
 # server binaries exist. REQUIRE_POSTGRES=1 (CI sets it) turns their absence into a failure.
 test: install-test
-	$(BIN)/ruff check api models tests migrations bench
+	$(BIN)/ruff check api models tests migrations bench tools
 	$(BIN)/lint-imports --no-logo --no-cache
 	rm -rf build/contract
 	$(BIN)/python -m pytest --cov --cov-report= $(PYTEST_ARGS)
@@ -124,7 +124,7 @@ spec-diff: install $(SPEC_DIFF)/node_modules/.package-lock.json
 	$(BIN)/python $(SPEC_DIFF)/gate.py $(if $(BASE),--base '$(BASE)')
 
 lint: install-test
-	$(BIN)/ruff check api models tests migrations bench
+	$(BIN)/ruff check api models tests migrations bench tools
 	$(BIN)/lint-imports --no-logo --no-cache
 
 clean:
