@@ -5,6 +5,7 @@ app whose database is emptied before each operation's test and before each state
 """
 
 import itertools
+import os
 import tempfile
 from pathlib import Path
 
@@ -21,6 +22,9 @@ from tests.support.databases import empty_database, new_database_url
 from tests.support.tokens import SECRET, make_token
 
 CONTRACT_USER_ID = 1
+# schemathesis.toml authenticates with CONTRACT_TOKEN (a live run sets it); here it is the same user
+# as ContractToken's.
+os.environ.setdefault("CONTRACT_TOKEN", make_token(CONTRACT_USER_ID, ttl=86400))
 app = create_app(
     Settings(
         database_url=new_database_url("contract_test", Path(tempfile.mkdtemp(prefix="contract-"))),

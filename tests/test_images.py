@@ -227,6 +227,17 @@ class TestUploads:
         assert response.json()["og_title"] == "Shared title"
         assert response.json()["image_small"] is None
 
+    def test_a_file_part_without_a_filename_is_a_file(self, client, alice, make):
+        # RFC 7578 makes `filename` optional: the part's own type says it is not text.
+        course = make.course(alice)
+
+        response = client.patch(
+            course_url(course), files={"image_original": (None, picture(), "image/png")}, headers=auth(alice)
+        )
+
+        assert response.status_code == 200, response.text
+        assert response.json()["image_small"] is not None
+
     def test_json_data_url_sets_the_picture(self, client, alice, make, app):
         course = make.course(alice)
 

@@ -24,6 +24,13 @@ class Part:
     data: bytearray = field(default_factory=bytearray)
     headers: list[tuple[bytes, bytes]] = field(default_factory=list)
 
+    @property
+    def is_file(self) -> bool:
+        """A file part: it has a filename, or declares a type other than text (RFC 7578 makes
+        `filename` optional and `text/plain` the default type)."""
+        media_type = (self.content_type or "text/plain").split(";", 1)[0].strip().lower()
+        return self.filename is not None or not media_type.startswith("text/")
+
     def text(self) -> str:
         try:
             return self.data.decode("utf-8")

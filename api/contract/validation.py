@@ -271,9 +271,9 @@ class MultipartBodyValidator(FormBodyValidator):
     async def _parse(self, stream, scope):
         raw = await _read(stream)
         parts = multipart.parse(Headers(scope=scope).get("content-type", ""), raw)
-        files = [part for part in parts if part.filename is not None]
+        files = [part for part in parts if part.is_file]
         _limit_apart_from_picture(scope, len(raw) - sum(len(part.data) for part in files))
-        pairs = [(part.name, part.text()) for part in parts if part.filename is None]
+        pairs = [(part.name, part.text()) for part in parts if not part.is_file]
         body = coerce_form(pairs, self._schema)
         for part in files:
             if part.name in body:
