@@ -55,7 +55,7 @@ def create_app(settings: Settings | None = None) -> connexion.FlaskApp:
     # Connexion warns on every request of operations that accept both JSON and forms.
     logging.getLogger("connexion.operations").setLevel(logging.ERROR)
     # The guards, the bridge, the prepared handlers; the middleware stack is built here, so this comes last.
-    serving.install(app, settings)
+    serving.install(app, settings, load_spec())
     return app
 
 

@@ -124,3 +124,15 @@ def test_the_overview_is_short():
     # Swagger UI and Redoc show info.description above the operations; the long notes live in the
     # tags, the security scheme and the header parameters they are about.
     assert len(_pyyaml()["info"]["description"].splitlines()) <= 40
+
+
+@pytest.mark.parametrize("name", ["openapi.json", "openapi.yaml"])
+def test_the_service_serves_the_source_with_its_refs(client, name):
+    # Connexion would serve its validation copy, every $ref expanded: a generator reading that makes
+    # one model per use of a schema.
+    got, head = (client.request(method, f"/api/v2/{name}") for method in ("GET", "HEAD"))
+
+    assert got.status_code == head.status_code == 200
+    served = json.loads(got.content) if name.endswith(".json") else yaml.safe_load(got.content)
+    assert served == {**_pyyaml(), "servers": [{"url": "/api/v2"}]}
+    assert head.content == b"" and head.headers["Content-Length"] == got.headers["Content-Length"]

@@ -10,7 +10,7 @@ joins operations to handlers:
 
     app = connexion.FlaskApp(__name__, ..., **serving.app_options())
     app.add_api(spec, resolver=serving.resolver(), ...)  # and add_error_handler
-    serving.install(app, settings)
+    serving.install(app, settings, load_spec())
 """
 
 from connexion.middleware import ConnexionMiddleware, MiddlewarePosition
@@ -26,6 +26,7 @@ from api.serving.prepared import PreparedRequestValidation, prepare_handlers
 from api.serving.redirects import PublicRedirects
 from api.serving.routes import resolver
 from api.serving.security import SECURITY_MAP
+from api.serving.spec_document import SpecDocument
 
 # Outer to inner, each just before the Swagger UI: nothing reads a request before they have seen it.
 GUARDS = (GuardHosts, PublicRedirects, GuardPaths, GuardBodies)
@@ -47,7 +48,7 @@ def app_options() -> dict:
     return {"middlewares": middlewares, "security_map": SECURITY_MAP}
 
 
-def install(app, settings: Settings) -> None:
+def install(app, settings: Settings, spec: dict) -> None:
     """Put the guards, the prepared handlers and the bridge in place, and build the middleware stack.
 
     Call it last, once the API and the error handlers are added: the stack is built here, and
@@ -55,6 +56,8 @@ def install(app, settings: Settings) -> None:
     """
     for middleware in (*GUARDS, *PAGES):
         app.add_middleware(middleware, position=MiddlewarePosition.BEFORE_SWAGGER)
+    # `spec` is a copy add_api never saw: Connexion writes into the one it is given.
+    app.add_middleware(SpecDocument, position=MiddlewarePosition.BEFORE_SWAGGER, spec=spec)
     # ASGI middleware and the security hooks run before Flask: they find the settings on the ASGI app
     # that Connexion puts in every request's scope (api.config.settings_of).
     app.middleware.course_api_settings = settings
