@@ -61,6 +61,16 @@ contract: install-test
 	CONTRACT_TOKEN="$(TOKEN)" $(BIN)/schemathesis run "$(URL)/api/v2/openapi.json" --checks all \
 		--report junit,json --report-dir build/contract/$$(date +%Y%m%dT%H%M%S)
 
+# $(call apt_install,PACKAGE,TARGET): install a Debian package as root when it is missing (the
+# recipe line tests for it first); anyone else is told the command to run.
+apt_install = { if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then \
+		echo "$(1) is missing; installing it: apt-get install -y $(1)"; \
+		apt-get install -y $(1) >/dev/null 2>&1 || { apt-get update >/dev/null && apt-get install -y $(1) >/dev/null; } \
+			|| { echo "could not install $(1); install it with: apt-get install $(1)" >&2; exit 1; }; \
+	else \
+		echo "$(1) is missing; install it with: apt-get install $(1) (as root), then run make $(2) again" >&2; exit 1; \
+	fi; }
+
 $(VENV)/.bench-deps: $(BIN)/course-api
 	$(BIN)/pip install --quiet -e '.[bench]'
 	touch $@
@@ -68,14 +78,7 @@ $(VENV)/.bench-deps: $(BIN)/course-api
 # Our server against a plain Flask baseline under the same wrk load on 127.0.0.1 (bench/run.py, bench/README.md);
 # about 9 minutes. BENCH_ROUNDS, BENCH_DURATION, BENCH_CONNECTIONS tune it; BENCH_ARGS passes more options.
 bench: $(VENV)/.bench-deps
-	@command -v wrk >/dev/null 2>&1 || { \
-		if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then \
-			echo "wrk is missing; installing it: apt-get install -y wrk"; \
-			apt-get install -y wrk >/dev/null 2>&1 || { apt-get update >/dev/null && apt-get install -y wrk >/dev/null; } \
-				|| { echo "could not install wrk; install it with: apt-get install wrk" >&2; exit 1; }; \
-		else \
-			echo "wrk is missing; install it with: apt-get install wrk (as root), then run make bench again" >&2; exit 1; \
-		fi; }
+	@command -v wrk >/dev/null 2>&1 || $(call apt_install,wrk,bench)
 	$(BIN)/python -m bench.run $(BENCH_ARGS)
 
 REDOCLY := tools/redocly/node_modules/.bin/redocly
@@ -101,14 +104,7 @@ docs: $(DOCS_PAGE_FILE)
 
 # Debian's Chromium, for the browser test of the docs page (tests/test_docs.py); nothing is downloaded by Playwright.
 chromium:
-	@test -x /usr/bin/chromium || { \
-		if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then \
-			echo "chromium is missing; installing it: apt-get install -y chromium"; \
-			apt-get install -y chromium >/dev/null 2>&1 || { apt-get update >/dev/null && apt-get install -y chromium >/dev/null; } \
-				|| { echo "could not install chromium; install it with: apt-get install chromium" >&2; exit 1; }; \
-		else \
-			echo "chromium is missing; install it with: apt-get install chromium (as root), then run make chromium again" >&2; exit 1; \
-		fi; }
+	@test -x /usr/bin/chromium || $(call apt_install,chromium,chromium)
 	@/usr/bin/chromium --version
 
 SPEC_DIFF := tools/spec-diff

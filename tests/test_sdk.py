@@ -10,12 +10,8 @@ Calls of the SDK this API does not support yet are listed in the script (`--prob
 they are not part of this test.
 """
 
-import fcntl
-import json
 import os
-import shutil
 import subprocess
-import tempfile
 from pathlib import Path
 
 import pytest
@@ -23,11 +19,12 @@ from sqlalchemy import select
 
 from models import Category, User
 from tests.support.live import live_service
+from tests.support.npm import npm_ci
 from tests.support.tokens import make_token
+from tests.support.tools import require_tool
 
 SDK_DIR = Path(__file__).resolve().parent / "sdk"
 SCRIPT = SDK_DIR / "lifecycle.js"
-NPM_TIMEOUT = 300
 NODE_TIMEOUT = 120
 
 STEPS = [
@@ -55,42 +52,10 @@ EXPECTED = {
     "token": [*STEPS[:3], "get course through ApiClient({accessToken})", *STEPS[3:]],
 }
 
-NODE = shutil.which("node")
-NPM = shutil.which("npm")
-pytestmark = pytest.mark.skipif(
-    NODE is None or NPM is None, reason="Node.js and npm are needed on PATH to run the official JavaScript SDK"
-)
-
-
-def _installed() -> bool:
-    """Whether node_modules holds exactly the versions pinned in package.json."""
-    pinned = json.loads((SDK_DIR / "package.json").read_text())["dependencies"]
-    for name, version in pinned.items():
-        manifest = SDK_DIR / "node_modules" / name / "package.json"
-        if not manifest.is_file() or json.loads(manifest.read_text()).get("version") != version:
-            return False
-    return True
-
-
 @pytest.fixture(scope="module")
 def sdk():
     """The pinned SDK, installed from the lock file when it is not there yet."""
-    with open(Path(tempfile.gettempdir()) / "course-api-sdk-npm.lock", "w") as held:
-        fcntl.flock(held, fcntl.LOCK_EX)  # two test runs must not run `npm ci` in one folder at once
-        if not _installed():
-            try:
-                result = subprocess.run(
-                    [NPM, "ci", "--no-audit", "--no-fund"],
-                    cwd=SDK_DIR,
-                    capture_output=True,
-                    text=True,
-                    timeout=NPM_TIMEOUT,
-                )
-            except subprocess.TimeoutExpired as exc:
-                pytest.fail(f"npm ci did not finish within {NPM_TIMEOUT} s:\n{exc.stdout}\n{exc.stderr}")
-            assert result.returncode == 0, f"npm ci failed ({result.returncode}):\n{result.stdout}\n{result.stderr}"
-            assert _installed(), "npm ci did not install the versions pinned in tests/sdk/package.json"
-    return SDK_DIR
+    return npm_ci(SDK_DIR)
 
 
 @pytest.fixture(scope="module")
@@ -116,9 +81,10 @@ def run_lifecycle(sdk_dir: Path, live: dict, scheme: str) -> subprocess.Complete
         "SDK_SECOND_USER_ID": str(live["second"]),
         "SDK_CATEGORY_ID": str(live["category"]),
     }
+    node = require_tool("node", "to run the official JavaScript SDK")
     try:
         return subprocess.run(
-            [NODE, str(SCRIPT)], cwd=sdk_dir, env=env, capture_output=True, text=True, timeout=NODE_TIMEOUT
+            [node, str(SCRIPT)], cwd=sdk_dir, env=env, capture_output=True, text=True, timeout=NODE_TIMEOUT
         )
     except subprocess.TimeoutExpired as exc:
         pytest.fail(f"the SDK lifecycle ({scheme}) did not finish within {NODE_TIMEOUT} s:\n{exc.stdout}\n{exc.stderr}")

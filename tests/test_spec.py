@@ -11,7 +11,6 @@ import inspect
 import json
 import os
 import re
-import shutil
 import subprocess
 from pathlib import Path
 
@@ -23,6 +22,8 @@ from openapi_spec_validator import validate as validate_spec
 
 from api.app import SPEC_PATH, load_spec
 from api.serving import routes
+from tests.support.npm import npm_ci
+from tests.support.tools import require_tool
 
 ROOT = Path(__file__).resolve().parent.parent
 SPEC = load_spec()
@@ -31,8 +32,6 @@ HTTP_METHODS = ("get", "put", "post", "delete", "options", "head", "patch", "tra
 OPERATION_ID = re.compile(r"^[a-z][a-zA-Z]+$")
 REDOCLY_DIR = ROOT / "tools" / "redocly"
 REDOCLY_BIN = REDOCLY_DIR / "node_modules" / ".bin" / "redocly"
-REDOCLY_INSTALLED = REDOCLY_DIR / "node_modules" / "@redocly" / "cli" / "package.json"
-NPM_CI_TIMEOUT = 300
 LINT_TIMEOUT = 120
 
 
@@ -273,16 +272,11 @@ def _run(command, *, cwd, timeout, env):
         pytest.fail(f"`{' '.join(map(str, command))}` did not finish within {timeout} s")
 
 
-@pytest.mark.skipif(
-    not (shutil.which("node") and shutil.which("npm")),
-    reason="node and npm are not on PATH, so Redocly CLI cannot run; install Node.js (>= 20.19) to lint the spec",
-)
 def test_redocly_lint_is_clean():
+    require_tool("node", "to run Redocly CLI on the spec (Node.js >= 20.19)")
     env = {**os.environ, "REDOCLY_TELEMETRY": "off", "REDOCLY_SUPPRESS_UPDATE_NOTICE": "true", "NO_COLOR": "1"}
     pinned = json.loads((REDOCLY_DIR / "package.json").read_text())["devDependencies"]["@redocly/cli"]
-    if not REDOCLY_BIN.exists() or json.loads(REDOCLY_INSTALLED.read_text())["version"] != pinned:
-        installed = _run(["npm", "ci", "--no-audit", "--no-fund"], cwd=REDOCLY_DIR, timeout=NPM_CI_TIMEOUT, env=env)
-        assert installed.returncode == 0, f"npm ci in tools/redocly failed:\n{installed.stdout}\n{installed.stderr}"
+    npm_ci(REDOCLY_DIR)
     spec = SPEC_PATH.relative_to(ROOT)
     command = [REDOCLY_BIN, "lint", spec, "--config", "redocly.yaml", "--format", "json"]
     linted = _run(command, cwd=ROOT, timeout=LINT_TIMEOUT, env=env)

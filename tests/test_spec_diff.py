@@ -26,8 +26,8 @@ _spec = importlib.util.spec_from_file_location("spec_diff_bundle", SPEC_DIFF / "
 bundle = importlib.util.module_from_spec(_spec)
 _spec.loader.exec_module(bundle)
 
-# Anchors and a merge key, as openapi/v2.yaml had them: the response repeats the writable fields.
-BASE = """\
+# The paths both fixtures share, and their first schema.
+_HEAD = """\
 openapi: 3.0.3
 info: {title: Spec diff fixture, version: 1.0.0}
 paths:
@@ -69,6 +69,10 @@ paths:
 components:
   schemas:
     Role: {type: string, enum: [creator, manager, joined]}
+"""
+
+# Anchors and a merge key, as openapi/v2.yaml had them: the response repeats the writable fields.
+BASE = _HEAD + """\
     Course:
       type: object
       required: [id, name]
@@ -86,48 +90,7 @@ components:
 """
 
 # The same contract in the $ref/allOf form: the response's fields live in an allOf member.
-BASE_AS_ALL_OF = """\
-openapi: 3.0.3
-info: {title: Spec diff fixture, version: 1.0.0}
-paths:
-  /course/:
-    get:
-      operationId: listCourses
-      description: Every course.
-      parameters:
-        - {name: limit, in: query, schema: {type: integer, minimum: 1, maximum: 50}}
-        - name: statuses
-          in: query
-          schema: {type: array, items: {$ref: '#/components/schemas/Role'}}
-      responses:
-        '200':
-          description: The courses.
-          content:
-            application/json:
-              schema: {type: array, items: {$ref: '#/components/schemas/Course'}}
-    post:
-      operationId: createCourse
-      requestBody:
-        required: true
-        content:
-          application/json:
-            schema: {$ref: '#/components/schemas/CourseInput'}
-      responses:
-        '201':
-          description: Created.
-          content:
-            application/json:
-              schema: {$ref: '#/components/schemas/Course'}
-  /course/{id}/:
-    parameters:
-      - {name: id, in: path, required: true, schema: {type: integer}}
-    delete:
-      operationId: deleteCourse
-      responses:
-        '204': {description: Deleted.}
-components:
-  schemas:
-    Role: {type: string, enum: [creator, manager, joined]}
+BASE_AS_ALL_OF = _HEAD + """\
     CourseFields:
       type: object
       properties:
