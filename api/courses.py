@@ -11,20 +11,25 @@ from api.rules.access import (
     JOINED,
     MANAGER,
     ROW_ONLY,
+    WITH_LESSONS,
     check_may_create_course,
     current_user,
     editable_course,
     holds_any_role,
+    member_role,
+    require_editor,
     roles_in,
     sees_in_full,
     visible_course,
     visible_to,
 )
+from api.rules.progress import average_completion_rate, completion_rates, progress_of
 from api.rules.search import search_matches
 from api.urls import located
 from api.web.idempotency import idempotent
 from api.web.preconditions import content_etag, not_modified, not_modified_by_tag, require_match, tagged
-from api.web.responses import json_response, no_content, page, represent_course
+from api.web.query import shadowed_integer
+from api.web.responses import json_response, no_content, page, represent_course, represent_outline
 from api.web.schemas import CourseLoadSchema
 from models import Course, course_categories
 
@@ -93,24 +98,36 @@ def _page_of(me, criteria, order, limit, offset):
     courses = db.scalars(select(Course).where(*criteria).order_by(order, Course.id.desc()).limit(limit).offset(offset))
     courses = courses.all()
     roles = roles_in(courses, me)
-    items = [represent_course(course, roles[course.id]) for course in courses]
+    rates = completion_rates([course.id for course in courses], me.id)
+    items = [represent_course(course, roles[course.id], rates[course.id]) for course in courses]
     return json_response(page(items, count, limit, offset))
 
 
 def get(user, id, view="user"):
-    """One course, in the representation the caller may see."""
+    """One course, in the representation the caller may see; `user` shows it as that member does."""
     if view == "edit":
+        course, role = editable_course(id, user, WITH_LESSONS)
+        return not_modified(course) or json_response(represent_course(course, role, view=view), headers=tagged(course))
+    if view == "dashboard":
         course, role = editable_course(id, user)
-    else:
-        course, role = visible_course(id, user)
+        body = represent_course(course, role, completion_rates([course.id], user)[course.id])
+        return _tagged_by_content(course, body | {"avg_completion_rate": average_completion_rate(course)})
+    course, role = visible_course(id, user, WITH_LESSONS)
+    member = shadowed_integer("user")
+    if member is not None:
+        require_editor(role)
+        user, role = member, member_role(course, member)
     if not sees_in_full(course, role):
-        return _minimal_form(course, role)
-    return not_modified(course) or json_response(represent_course(course, role, view), headers=tagged(course))
+        return _tagged_by_content(course, represent_course(course, role, completion_rates([course.id], user)[course.id]))
+    return _tagged_by_content(course, represent_outline(course, role, progress_of(course, user, role)))
 
 
-def _minimal_form(course, role):
-    """The minimal form, tagged by its content (see `content_etag`): built even for a 304, to compare."""
-    body = represent_course(course, role)
+def _tagged_by_content(course, body):
+    """An answer tagged by its content (see `content_etag`), built even for a 304, to compare.
+
+    For the representations that differ between callers or change with time (drip dates, progress),
+    which the course's revision does not follow.
+    """
     headers = {"ETag": content_etag(course, body)}
     return not_modified_by_tag(headers["ETag"], headers) or json_response(body, headers=headers)
 
@@ -126,7 +143,8 @@ def patch(user, id, body):
     course, role = editable_course(id, user)
     require_match(course)
     editing.change_course(course, data)
-    return json_response(represent_course(course, role), headers=tagged(course))
+    rate = completion_rates([course.id], user)[course.id]
+    return json_response(represent_course(course, role, rate), headers=tagged(course))
 
 
 def delete(user, id):

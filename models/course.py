@@ -118,3 +118,6 @@ class CourseMembership(Base):
     user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
     role: Mapped[str] = mapped_column(String(10))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    # When the user became a member; a change of role keeps it. A `structured` course's sections
+    # open `drip_delay` days after it.
+    joined_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)

@@ -1,9 +1,10 @@
 from datetime import datetime
 
 from sqlalchemy import CheckConstraint, ForeignKey, Integer, String
-from sqlalchemy.orm import Mapped, mapped_column
+from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from models.base import NEVER_REUSE_IDS, Base, UTCDateTime, utcnow
+from models.lesson import Lesson
 
 
 class Section(Base):
@@ -26,6 +27,11 @@ class Section(Base):
     revision: Mapped[int] = mapped_column(Integer, default=1, server_default="1")
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
+    # Loaded when read, or with the loader options of the requests that show lessons.
+    lessons: Mapped[list[Lesson]] = relationship(
+        order_by=Lesson.position, cascade="all, delete-orphan", passive_deletes=True
+    )
+
     @property
     def lessons_order(self) -> list[int]:
-        return []
+        return [lesson.id for lesson in self.lessons]

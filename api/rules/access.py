@@ -1,12 +1,12 @@
 """Who may see and change a course: the visibility and role rules in one place."""
 
 from sqlalchemy import ColumnElement, and_, exists, false, or_, select
-from sqlalchemy.orm import lazyload
+from sqlalchemy.orm import lazyload, selectinload
 
 from api import database
 from api.config import Settings
 from api.errors import Forbidden, NotFound, Unauthorized
-from models import Course, CourseMembership, Section, User
+from models import Course, CourseMembership, Lesson, Section, User
 
 CREATOR, MANAGER, JOINED = "creator", "manager", "joined"
 EDITORS = {CREATOR, MANAGER}
@@ -14,6 +14,8 @@ LISTED_PRIVACIES = ("open", "private")
 # For requests that need the course's own row (and its creator) only: its sections and categories
 # are then loaded if and when something reads them, instead of eagerly with every course.
 ROW_ONLY = (lazyload(Course.sections), lazyload(Course.categories))
+# For requests that show or check the lessons of every section: all of them in one more query.
+WITH_LESSONS = (selectinload(Course.sections).selectinload(Section.lessons),)
 
 
 def current_user(user_id: int) -> User:
@@ -131,7 +133,7 @@ def visible_course(course_id: int, user_id: int, options=()) -> tuple[Course, st
 def editable_course(course_id: int, user_id: int, options=()) -> tuple[Course, str]:
     """A course the caller may change: 404 if they cannot see it, 403 if they only see it."""
     course, role = visible_course(course_id, user_id, options)
-    _require_editor(role)
+    require_editor(role)
     return course, role
 
 
@@ -143,12 +145,39 @@ def editable_section(course_id: int, section_id: int, user_id: int) -> tuple[Cou
     a section id is not one of the course's own (404).
     """
     course, _ = editable_course(course_id, user_id, ROW_ONLY)
+    return course, section_in(course, section_id)
+
+
+def section_in(course: Course, section_id: int) -> Section:
     section = database.session().get(Section, section_id)
     if section is None or section.course_id != course.id:
         raise NotFound("No such section in this course.")
-    return course, section
+    return section
 
 
-def _require_editor(role: str | None) -> None:
+def lesson_in(course: Course, section_id: int, lesson_id: int) -> Lesson:
+    """The lesson, if it is one of the section's and the section one of the course's; 404 otherwise."""
+    lesson = database.session().get(Lesson, lesson_id)
+    if lesson is None or lesson.section_id != section_id or lesson.course_id != course.id:
+        raise NotFound("No such lesson in this section.")
+    return lesson
+
+
+def editable_lesson(course_id: int, section_id: int, lesson_id: int, user_id: int) -> tuple[Course, Section, Lesson]:
+    """A lesson of an editable course; as for sections, the 403 comes before any lookup."""
+    course, section = editable_section(course_id, section_id, user_id)
+    return course, section, lesson_in(course, section_id, lesson_id)
+
+
+def member_role(course: Course, user_id: int) -> str:
+    """The role of the user `user_id` in the course; 404 unless they are its creator, a manager or a member."""
+    user = database.session().get(User, user_id)
+    role = role_of(course, user) if user is not None else None
+    if role not in (CREATOR, MANAGER, JOINED):
+        raise NotFound(f"User {user_id} is not a member of this course.", field="user")
+    return role
+
+
+def require_editor(role: str | None) -> None:
     if role not in EDITORS:
         raise Forbidden("Only the creator and the managers of the course may do this.")

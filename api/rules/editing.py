@@ -8,7 +8,7 @@ from api import database
 from api.errors import BadRequest, Conflict, clashing_field, field_errors, listed
 from api.pictures.course_pictures import set_picture
 from api.rules.access import CREATOR, JOINED, MANAGER
-from models import Category, Course, CourseMembership, Section, User
+from models import Category, Course, CourseMembership, Lesson, Section, User
 from models.base import name_key
 
 MAX_SECTIONS = 1000
@@ -68,7 +68,7 @@ def create_course(data: dict, creator: User) -> Course:
     return course
 
 
-def revise(*rows: Course | Section) -> None:
+def revise(*rows: Course | Section | Lesson) -> None:
     """Count one more revision of each row.
 
     The database does the addition (`revision = revision + 1`), so two writers can never store the
@@ -96,6 +96,8 @@ def delete_course(course: Course) -> None:
 
 def change_section(course: Course, section: Section, data: dict) -> None:
     """A PUT or PATCH of a section. The course's `view=edit` shows its sections, so it is revised too."""
+    if "lessons_order" in data:
+        _reorder(section.lessons, data.pop("lessons_order"), "lessons_order", "lesson", "section")
     for name, value in data.items():
         setattr(section, name, value)
     revise(section, course)
@@ -112,7 +114,7 @@ def apply_course_changes(course: Course, data: dict) -> None:
     if "categories" in data:
         course.categories = _categories(data.pop("categories"))
     if "sections_order" in data:
-        _reorder(course, data.pop("sections_order"))
+        _reorder(course.sections, data.pop("sections_order"), "sections_order", "section", "course")
     for name, value in data.items():
         setattr(course, name, value)
 
@@ -140,20 +142,21 @@ def _categories(refs: list[int]) -> list[Category]:
     return sorted(found.values(), key=lambda category: (category.name, category.id))
 
 
-def _reorder(course: Course, order: list[int]) -> None:
-    current = {section.id: section for section in course.sections}
+def _reorder(rows: list[Section] | list[Lesson], order: list[int], field: str, kind: str, whole: str) -> None:
+    """Give `rows` (a course's sections or a section's lessons) the positions `order` lists."""
+    current = {row.id: row for row in rows}
     if len(order) != len(current) or set(order) != set(current):
         missing = sorted(set(current) - set(order))
         foreign = sorted(set(order) - set(current))
         raise BadRequest(
-            f"sections_order must list every section of the course exactly once "
-            f"(missing: {missing}, not in this course: {foreign}).",
-            field="sections_order",
+            f"{field} must list every {kind} of the {whole} exactly once "
+            f"(missing: {missing}, not in this {whole}: {foreign}).",
+            field=field,
             code="invalid",
         )
-    for position, section_id in enumerate(order):
-        current[section_id].position = position
-    course.sections.sort(key=lambda section: section.position)
+    for position, row_id in enumerate(order):
+        current[row_id].position = position
+    rows.sort(key=lambda row: row.position)
 
 
 def add_section(course: Course, data: dict) -> Section:
@@ -164,7 +167,11 @@ def add_section(course: Course, data: dict) -> Section:
     ).one()
     if count >= MAX_SECTIONS:
         raise Conflict(f"A course holds at most {MAX_SECTIONS} sections.", code="limit")
-    section = Section(course_id=course.id, position=(-1 if last is None else last) + 1, **({"drip_delay": 0} | data))
+    # A new section holds no lesson: the only order it accepts is the empty one.
+    _reorder([], data.pop("lessons_order", []), "lessons_order", "lesson", "section")
+    section = Section(
+        course_id=course.id, position=(-1 if last is None else last) + 1, lessons=[], **({"drip_delay": 0} | data)
+    )
     db.add(section)
     revise(course)
     database.session().flush()

@@ -9,7 +9,7 @@ handler is not named after its operation's tag, or a handler of a tag module ans
 
 from connexion.resolver import Resolver
 
-from api import categories, courses, health, media, roles, sections
+from api import categories, courses, health, lessons, media, roles, sections
 
 HANDLERS = {
     "getJoinedCourses": courses.list,
@@ -25,6 +25,14 @@ HANDLERS = {
     "updateCourseSection": sections.update,
     "patchCourseSection": sections.patch,
     "deleteCourseSection": sections.delete,
+    "getCourseLessons": lessons.list,
+    "createCourseLesson": lessons.create,
+    "getCourseLesson": lessons.get,
+    "updateCourseLesson": lessons.update,
+    "patchCourseLesson": lessons.patch,
+    "deleteCourseLesson": lessons.delete,
+    "markLessonComplete": lessons.complete,
+    "markLessonIncomplete": lessons.incomplete,
     "changeCourseUserRole": roles.change,
     "getAllCategories": categories.list,
     "createCategory": categories.create,

@@ -15,7 +15,7 @@ import re
 from flask import Response, request
 
 from api.errors import BadRequest, PreconditionFailed
-from models import Course, Section
+from models import Course, Lesson, Section
 
 MISMATCH = (
     "If-Match does not name the current tag of the resource: it changed since you read it, or the tag is "
@@ -29,9 +29,13 @@ _MEMBER = re.compile(r'(W/)?"([\x21\x23-\x7e\x80-\xff]*)"[ \t]*(?:,|\Z)')
 _SEPARATORS = re.compile(r"[ \t,]*")
 
 
-def etag(row: Course | Section) -> str:
-    kind = "c" if isinstance(row, Course) else "s"
-    return f'"{kind}{row.id}-r{row.revision}"'
+KINDS = {Course: "c", Section: "s", Lesson: "l"}
+# A lesson answer also says whether the caller completed it, which its revision does not count.
+COMPLETED = "-done"
+
+
+def etag(row: Course | Section | Lesson, completed: bool = False) -> str:
+    return f'"{KINDS[type(row)]}{row.id}-r{row.revision}{COMPLETED if completed else ""}"'
 
 
 def content_etag(course: Course, body: dict) -> str:
@@ -44,25 +48,29 @@ def content_etag(course: Course, body: dict) -> str:
     return f'"c{course.id}-m{hashlib.sha256(text.encode()).hexdigest()[:20]}"'
 
 
-def tagged(row: Course | Section) -> dict:
+def tagged(row: Course | Section | Lesson, completed: bool = False) -> dict:
     """The headers that carry the row's current tag."""
-    return {"ETag": etag(row)}
+    return {"ETag": etag(row, completed)}
 
 
-def require_match(row: Course | Section) -> None:
-    """Refuse the write (412) when If-Match is sent and names neither `*` nor the row's current tag."""
-    if _matches("If-Match", etag(row), weak=False) is False:
+def require_match(row: Course | Section | Lesson) -> None:
+    """Refuse the write (412) when If-Match is sent and names neither `*` nor the row's current tag.
+
+    Both tags of a lesson's revision match: whether the caller completed it is not what a write changes.
+    """
+    current = {etag(row), etag(row, completed=True)} if isinstance(row, Lesson) else {etag(row)}
+    if _matches("If-Match", current, weak=False) is False:
         raise PreconditionFailed(MISMATCH)
 
 
-def not_modified(row: Course | Section) -> Response | None:
+def not_modified(row: Course | Section | Lesson, completed: bool = False) -> Response | None:
     """A 304 answer when If-None-Match names `*` or the row's current tag; None otherwise."""
-    return not_modified_by_tag(etag(row), tagged(row))
+    return not_modified_by_tag(etag(row, completed), tagged(row, completed))
 
 
 def not_modified_by_tag(current: str, headers: dict) -> Response | None:
     """A 304 answer with `headers` when If-None-Match names `*` or the tag `current`; None otherwise."""
-    if not _matches("If-None-Match", current, weak=True):
+    if not _matches("If-None-Match", {current}, weak=True):
         return None
     # A ready response: Connexion cannot pick a content type for a body-less answer of an operation
     # that documents two, and a 304 has none to declare.
@@ -71,13 +79,13 @@ def not_modified_by_tag(current: str, headers: dict) -> Response | None:
     return response
 
 
-def _matches(header: str, current: str, *, weak: bool) -> bool | None:
-    """Whether the request's header is `*` or lists `current`; None when the request does not send it."""
+def _matches(header: str, current: set[str], *, weak: bool) -> bool | None:
+    """Whether the request's header is `*` or lists a tag of `current`; None when the request does not send it."""
     return names_tag(header, request.headers.getlist(header), current, weak=weak)
 
 
-def names_tag(header: str, values: list[str], current: str, *, weak: bool) -> bool | None:
-    """Whether the lines `values` of `header` say `*` or list `current`; None when there is none.
+def names_tag(header: str, values: list[str], current: set[str], *, weak: bool) -> bool | None:
+    """Whether the lines `values` of `header` say `*` or list a tag of `current`; None when there is none.
 
     If-Match compares strongly (a weak tag never matches); If-None-Match compares weakly, so
     W/"x" and "x" are the same there. A header may also come as several lines, read as one list.
@@ -89,7 +97,7 @@ def names_tag(header: str, values: list[str], current: str, *, weak: bool) -> bo
         return None
     if text == "*":
         return True
-    return any(f'"{opaque}"' == current and (weak or not is_weak) for is_weak, opaque in _tags(header, text))
+    return any(f'"{opaque}"' in current and (weak or not is_weak) for is_weak, opaque in _tags(header, text))
 
 
 def _tags(header: str, text: str) -> list[tuple[str, str]]:

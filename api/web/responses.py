@@ -8,13 +8,29 @@ from werkzeug.datastructures import MultiDict
 from api.pictures.course_pictures import picture_urls
 from api.rules.access import sees_in_full
 from api.urls import public_origin
-from api.web.schemas import CourseDetailSchema, CourseMinimalSchema, CourseSchema
+from api.web.schemas import (
+    CourseDetailSchema,
+    CourseMinimalSchema,
+    CourseSchema,
+    LessonProgressSchema,
+    LessonSchema,
+    LessonSummarySchema,
+    ProgressSchema,
+    SectionProgressSchema,
+    SectionSchema,
+)
 
 JSON = {"Content-Type": "application/json"}
 
 _course = CourseSchema()
 _minimal = CourseMinimalSchema()
 _detail = CourseDetailSchema()
+_section = SectionSchema()
+_lesson_summary = LessonSummarySchema()
+_lesson = LessonSchema()
+_lesson_progress = LessonProgressSchema()
+_section_progress = SectionProgressSchema()
+_progress = ProgressSchema()
 
 
 def json_response(body, status: int = 200, headers: dict | None = None):
@@ -26,8 +42,8 @@ def no_content():
     return None, 204
 
 
-def represent_course(course, role: str | None, view: str = "user") -> dict:
-    """The course as this caller may see it.
+def represent_course(course, role: str | None, completion_rate: int = 0, view: str = "user") -> dict:
+    """The course as this caller may see it, with their `join_status` and `user_completion_rate`.
 
     Editors asking to edit get the detail; outsiders of a private course get the minimal form.
     """
@@ -37,7 +53,18 @@ def represent_course(course, role: str | None, view: str = "user") -> dict:
         schema = _minimal
     else:
         schema = _course
-    return schema.dump(course) | picture_urls(course) | {"join_status": role}
+    return schema.dump(course) | picture_urls(course) | {"join_status": role, "user_completion_rate": completion_rate}
+
+
+def represent_outline(course, role: str | None, progress) -> dict:
+    """The course with its sections and lessons as the caller takes it (`view=user`)."""
+    sections = [
+        _section.dump(state.section)
+        | _section_progress.dump(state)
+        | {"lessons": [_lesson_summary.dump(lesson.lesson) | _lesson_progress.dump(lesson) for lesson in state.lessons]}
+        for state in progress.sections
+    ]
+    return represent_course(course, role) | _progress.dump(progress) | {"sections": sections}
 
 
 def page(items: list, count: int, limit: int, offset: int) -> dict:
@@ -53,3 +80,12 @@ def page(items: list, count: int, limit: int, offset: int) -> dict:
     following = offset + limit if offset + limit < count else None
     preceding = max(offset - limit, 0) if offset > 0 else None
     return {"count": count, "next": link(following), "previous": link(preceding), "results": items}
+
+
+def represent_lesson(lesson, completed: bool) -> dict:
+    """A lesson as its own answers show it: to its editors, or to a member it is open to (never locked)."""
+    return _lesson.dump(lesson) | {
+        "completion_status": "completed" if completed else "uncompleted",
+        "locked": False,
+        "lock": None,
+    }

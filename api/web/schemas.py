@@ -10,6 +10,7 @@ from marshmallow import EXCLUDE, Schema, ValidationError, fields
 
 from api.config import current_settings
 from api.pictures import images
+from api.rules.lesson_html import sanitise
 from models.base import comparable_name
 
 
@@ -39,13 +40,65 @@ class CategorySchema(_ModelSchema):
     slug = fields.String()
 
 
+def _published(section) -> int:
+    return sum(1 for lesson in section.lessons if lesson.status == "published")
+
+
+class LessonSummarySchema(_ModelSchema):
+    id = fields.Integer()
+    name = fields.String()
+    type = fields.String()
+    status = fields.String()
+    comments_enabled = fields.Boolean()
+
+
+class LessonSchema(LessonSummarySchema):
+    course_id = fields.Integer()
+    section_id = fields.Integer()
+    html = fields.String()
+    medias = fields.List(fields.Integer())
+    created_at = fields.AwareDateTime()
+    created_by = fields.Nested(UserMinimalSchema)
+    revision = fields.Integer()
+
+
+class LockSchema(_ModelSchema):
+    reason = fields.String()
+    available_at = fields.AwareDateTime(allow_none=True)
+
+
+class LessonProgressSchema(_ModelSchema):
+    """What a `api.rules.progress.LessonState` adds to its lesson."""
+
+    completion_status = fields.String()
+    locked = fields.Boolean()
+    lock = fields.Nested(LockSchema, allow_none=True)
+
+
+class SectionProgressSchema(_ModelSchema):
+    """What a `api.rules.progress.SectionState` adds to its section."""
+
+    # The ids of the lessons shown: a member never learns the ids of drafts.
+    lessons_order = fields.Function(lambda state: [lesson.lesson.id for lesson in state.lessons])
+    available_date = fields.AwareDateTime(allow_none=True)
+    locked = fields.Boolean()
+    lock = fields.Nested(LockSchema, allow_none=True)
+    num_lessons = fields.Integer()
+    num_lessons_completed = fields.Integer()
+
+
 class SectionSchema(_ModelSchema):
     id = fields.Integer()
     name = fields.String()
     dripped_at = fields.AwareDateTime(allow_none=True)
     drip_delay = fields.Integer()
     lessons_order = fields.List(fields.Integer())
+    num_lessons = fields.Function(_published)
     revision = fields.Integer()
+
+
+class SectionDetailSchema(SectionSchema):
+    lessons = fields.List(fields.Nested(LessonSummarySchema))
 
 
 class CourseMinimalSchema(_ModelSchema):
@@ -61,8 +114,6 @@ class CourseMinimalSchema(_ModelSchema):
     og_description = fields.String(allow_none=True)
     og_image = fields.String(allow_none=True)
     deleted = fields.Boolean()
-    # Lessons do not exist yet, so there is nothing to complete.
-    user_completion_rate = fields.Constant(0)
     created_at = fields.AwareDateTime()
     created_by = fields.Nested(UserMinimalSchema)
     categories = fields.List(fields.Nested(CategorySchema))
@@ -77,9 +128,25 @@ class CourseSchema(CourseMinimalSchema):
 
 
 class CourseDetailSchema(CourseSchema):
-    sections = fields.List(fields.Nested(SectionSchema))
+    sections = fields.List(fields.Nested(SectionDetailSchema))
     num_sections = fields.Function(lambda course: len(course.sections))
-    num_lessons = fields.Constant(0)
+    num_lessons = fields.Function(lambda course: sum(len(section.lessons) for section in course.sections))
+
+
+class NextLessonSchema(_ModelSchema):
+    section_id = fields.Function(lambda state: state.lesson.section_id)
+    lesson_id = fields.Function(lambda state: state.lesson.id)
+
+
+class ProgressSchema(_ModelSchema):
+    """What an `api.rules.progress.Progress` adds to a course (its sections are dumped one by one)."""
+
+    num_sections = fields.Integer()
+    num_lessons = fields.Integer()
+    num_lessons_completed = fields.Integer()
+    user_completion_rate = fields.Integer()
+    completed_at = fields.AwareDateTime(allow_none=True)
+    next_lesson = fields.Nested(NextLessonSchema, allow_none=True)
 
 
 class _Trimmed(fields.String):
@@ -154,6 +221,26 @@ class SectionLoadSchema(Schema):
     name = _Trimmed()
     dripped_at = _UtcDateTime(allow_none=True)
     drip_delay = fields.Integer()
+    lessons_order = fields.List(fields.Integer())
+
+
+class _SanitisedHtml(fields.String):
+    """`text`, the editor's HTML, is stored as `html` with only what the allow-list keeps."""
+
+    def _deserialize(self, value, attr, data, **kwargs):
+        return sanitise(super()._deserialize(value, attr, data, **kwargs))
+
+
+class LessonLoadSchema(Schema):
+    class Meta:
+        unknown = EXCLUDE
+
+    name = _Trimmed()
+    type = fields.String()
+    status = fields.String()
+    comments_enabled = fields.Boolean()
+    html = _SanitisedHtml(data_key="text")
+    section_id = fields.Integer()
 
 
 class CategoryLoadSchema(Schema):

@@ -1,7 +1,7 @@
 """Rows and files written straight to the store, behind the API's back: the factory and its companions."""
 
 from api.app import settings_of_app
-from models import Category, Course, CourseMembership, Section, User
+from models import Category, Course, CourseMembership, Lesson, Section, User
 
 # (privacy, role, status) for callers who may not change a course: 403 where they can see it, 404 where they cannot.
 NON_EDITORS = [
@@ -59,6 +59,24 @@ class Factory:
                 self.db.add(CourseMembership(course_id=course.id, user_id=user.id, role=role))
         self.db.commit()
         return course
+
+    def lesson(self, section, *, status="published", **fields):
+        """A lesson appended to `section`, written by the course's creator."""
+        course = self.db.get(Course, section.course_id)
+        position = len(self.db.query(Lesson).filter_by(section_id=section.id).all())
+        lesson = Lesson(
+            course_id=section.course_id,
+            section_id=section.id,
+            name=fields.pop("name", f"Lesson {self._next()}"),
+            status=status,
+            position=position,
+            created_by_id=course.created_by_id,
+            html=fields.pop("html", ""),
+            **fields,
+        )
+        self.db.add(lesson)
+        self.db.commit()
+        return lesson
 
 
 def staffed_course(make, people, privacy="open", **fields):

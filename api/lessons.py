@@ -1,0 +1,71 @@
+"""Handlers of the `lessons` tag."""
+
+from api.rules import lessons
+from api.rules.access import current_user, editable_lesson, editable_section
+from api.rules.progress import completed, completions, open_lesson
+from api.urls import located
+from api.web.idempotency import idempotent
+from api.web.preconditions import not_modified, require_match, tagged
+from api.web.responses import json_response, no_content, represent_lesson
+from api.web.schemas import LessonLoadSchema
+
+_load = LessonLoadSchema()
+
+
+def list(user, id, section_id):
+    """Every lesson of a section, drafts too, in the section's order."""
+    course, section = editable_section(id, section_id, user)
+    done = completions(course.id, user)
+    return json_response([represent_lesson(lesson, lesson.id in done) for lesson in section.lessons])
+
+
+@idempotent
+def create(user, id, section_id, body):
+    """Append a lesson to a section."""
+    course, section = editable_section(id, section_id, user)
+    lesson = lessons.add_lesson(course, section, _load.load(body), current_user(user))
+    location = located(f"/course/{course.id}/section/{section.id}/lesson/{lesson.id}/")
+    return json_response(represent_lesson(lesson, False), 201, tagged(lesson) | location)
+
+
+def get(user, id, section_id, lesson_id):
+    """One lesson, for its editors and for the members it is open to."""
+    _, lesson = open_lesson(id, section_id, lesson_id, user)
+    done = completed(lesson, user)
+    return not_modified(lesson, done) or json_response(represent_lesson(lesson, done), headers=tagged(lesson, done))
+
+
+def update(user, id, section_id, lesson_id, body):
+    """Replace the fields a PUT carries."""
+    return patch(user, id, section_id, lesson_id, body)
+
+
+def patch(user, id, section_id, lesson_id, body):
+    """Change exactly the fields sent; a new `section_id` moves the lesson."""
+    course, section, lesson = editable_lesson(id, section_id, lesson_id, user)
+    require_match(lesson)
+    lessons.change_lesson(course, section, lesson, _load.load(body))
+    done = completed(lesson, user)
+    return json_response(represent_lesson(lesson, done), headers=tagged(lesson, done))
+
+
+def delete(user, id, section_id, lesson_id):
+    """Delete a lesson and the completions of it."""
+    course, section, lesson = editable_lesson(id, section_id, lesson_id, user)
+    require_match(lesson)
+    lessons.remove_lesson(course, section, lesson)
+    return no_content()
+
+
+def complete(user, id, section_id, lesson_id):
+    """Mark the lesson completed for the caller."""
+    _, lesson = open_lesson(id, section_id, lesson_id, user)
+    lessons.mark_complete(lesson, current_user(user))
+    return no_content()
+
+
+def incomplete(user, id, section_id, lesson_id):
+    """Mark the lesson not completed for the caller."""
+    _, lesson = open_lesson(id, section_id, lesson_id, user)
+    lessons.mark_incomplete(lesson, current_user(user))
+    return no_content()

@@ -1,0 +1,272 @@
+"""A caller's way through a course: which sections and lessons are open to them, and how far they got.
+
+Everything is computed from the current state at the moment of the request (the time comes from
+`models.base.utcnow`, the one clock of the service), so a drip date passing or a lesson being marked
+incomplete changes what is open without anything being stored. Instants are UTC.
+
+The outline holds the published lessons, and the sections holding at least one of them: the course
+as its members take it (drafts are for `view=edit`). What is locked depends on the caller:
+- for the creator and the managers nothing is;
+- for a member (`joined`) a section is locked until it opens (`dripped_at` in a scheduled course, `joined_at` plus
+  `drip_delay` days in a structured one), and with `enforce_lessons_order` a lesson is locked
+  until every published lesson before it in the course is completed;
+- anyone else who may see the course whole: the member's outline, everything locked (`not_joined`).
+"""
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from sqlalchemy import and_, func, select
+
+from api import database
+from api.errors import Forbidden, NotFound
+from api.rules.access import EDITORS, JOINED, MANAGER, WITH_LESSONS, lesson_in, visible_course
+from models import Course, CourseMembership, Lesson, LessonCompletion, Section
+from models.base import utcnow
+
+PUBLISHED = "published"
+NOT_JOINED, DRIP, ORDER = "not_joined", "drip", "order"
+
+
+@dataclass(frozen=True)
+class Lock:
+    """Why something is closed to the caller, and when it opens (None: not by itself in time)."""
+
+    reason: str
+    available_at: datetime | None
+
+
+@dataclass
+class LessonState:
+    lesson: Lesson
+    completed_at: datetime | None
+    lock: Lock | None
+
+    @property
+    def completion_status(self) -> str:
+        return "completed" if self.completed_at is not None else "uncompleted"
+
+    @property
+    def locked(self) -> bool:
+        return self.lock is not None
+
+
+@dataclass
+class SectionState:
+    section: Section
+    available_date: datetime | None
+    lock: Lock | None
+    lessons: list[LessonState]
+
+    @property
+    def locked(self) -> bool:
+        return self.lock is not None
+
+    @property
+    def num_lessons(self) -> int:
+        return len(self.lessons)
+
+    @property
+    def num_lessons_completed(self) -> int:
+        return sum(1 for state in self.lessons if state.completed_at)
+
+
+@dataclass
+class Progress:
+    sections: list[SectionState]
+
+    def lessons(self) -> list[LessonState]:
+        """The published lessons in course order."""
+        return [state for section in self.sections for state in section.lessons]
+
+    def lesson(self, lesson_id: int) -> LessonState | None:
+        return next((s for section in self.sections for s in section.lessons if s.lesson.id == lesson_id), None)
+
+    @property
+    def num_sections(self) -> int:
+        """Sections holding at least one published lesson, as the platform counts them."""
+        return len(self.sections)
+
+    @property
+    def num_lessons(self) -> int:
+        return len(self.lessons())
+
+    @property
+    def num_lessons_completed(self) -> int:
+        return sum(1 for state in self.lessons() if state.completed_at)
+
+    @property
+    def user_completion_rate(self) -> int:
+        return completion_rate(self.num_lessons_completed, self.num_lessons)
+
+    @property
+    def next_lesson(self) -> LessonState | None:
+        """The first published lesson, in course order, that is open and not completed yet."""
+        return next((s for s in self.lessons() if s.completed_at is None and s.lock is None), None)
+
+    @property
+    def completed_at(self) -> datetime | None:
+        """When the last published lesson was completed, if all of them are; None otherwise."""
+        lessons = self.lessons()
+        if not lessons or any(state.completed_at is None for state in lessons):
+            return None
+        return max(state.completed_at for state in lessons)
+
+
+def completion_rate(completed: int, total: int) -> int:
+    """Percent, rounded down: 100 only when everything is completed."""
+    return 100 * completed // total if total else 0
+
+
+def opens_at(course: Course, section: Section, joined_at: datetime | None) -> datetime | None:
+    """When the section opens to a member who joined at `joined_at`; None when its date is not set."""
+    if course.type == "scheduled":
+        return section.dripped_at
+    if course.type == "structured" and joined_at is not None:
+        return joined_at + timedelta(days=section.drip_delay)
+    return None
+
+
+def outline(
+    course: Course, role: str | None, joined_at: datetime | None, completed: dict[int, datetime], now: datetime
+) -> Progress:
+    """The course's sections and lessons as the caller sees them; `course.sections` and their lessons are loaded."""
+    editor, member = role in EDITORS, role == JOINED
+    sections = []
+    earlier_done = True  # every published lesson before the current one is completed
+    for section in course.sections:
+        opening = opens_at(course, section, joined_at)
+        if editor:
+            section_lock = None
+        elif not member:
+            section_lock = Lock(NOT_JOINED, None)
+        elif opening is not None and now < opening:
+            section_lock = Lock(DRIP, opening)
+        else:
+            section_lock = None
+        lessons = []
+        for lesson in section.lessons:
+            if lesson.status != PUBLISHED:
+                continue
+            lock = section_lock
+            if lock is None and course.enforce_lessons_order and not earlier_done and not editor:
+                lock = Lock(ORDER, None)
+            lessons.append(LessonState(lesson, completed.get(lesson.id), lock))
+            if lesson.id not in completed:
+                earlier_done = False
+        if lessons:
+            sections.append(SectionState(section, opening, section_lock, lessons))
+    return Progress(sections)
+
+
+def progress_of(course: Course, user_id: int, role: str | None) -> Progress:
+    """The outline of `course` for the user: two queries besides the course's own sections and lessons."""
+    return outline(course, role, joined_at(course, user_id, role), completions(course.id, user_id), utcnow())
+
+
+def open_lesson(course_id: int, section_id: int, lesson_id: int, user_id: int) -> tuple[Course, Lesson]:
+    """A lesson the caller may read and mark: any lesson for the creator and managers; for a member
+    a published one that is not locked (403 `locked`, saying why and until when).
+
+    Whoever sees the course without being a member gets 403 `not_joined` for every lesson id, whether
+    the lesson exists or not; an invisible course stays 404.
+    """
+    course, role = visible_course(course_id, user_id, WITH_LESSONS)
+    if role in EDITORS:
+        return course, lesson_in(course, section_id, lesson_id)
+    if role != JOINED:
+        raise Forbidden("Only members of the course may take its lessons; join it first.", code=NOT_JOINED)
+    state = progress_of(course, user_id, role).lesson(lesson_id)
+    if state is None or state.lesson.section_id != section_id:
+        raise NotFound("No such lesson in this section.")
+    if state.lock is not None:
+        raise Forbidden(_why_locked(state.lock), code="locked")
+    return course, state.lesson
+
+
+def _why_locked(lock: Lock) -> str:
+    if lock.reason == DRIP:
+        return f"This lesson's section opens at {lock.available_at.isoformat().replace('+00:00', 'Z')}."
+    return "Complete the lessons before this one first: the course is taken in order."
+
+
+def joined_at(course: Course, user_id: int, role: str | None) -> datetime | None:
+    if role not in (JOINED, MANAGER):
+        return None
+    return database.session().scalar(
+        select(CourseMembership.joined_at).where(
+            CourseMembership.course_id == course.id, CourseMembership.user_id == user_id
+        )
+    )
+
+
+def completions(course_id: int, user_id: int) -> dict[int, datetime]:
+    """When the user completed each lesson of the course they completed."""
+    rows = database.session().execute(
+        select(LessonCompletion.lesson_id, LessonCompletion.created_at).where(
+            LessonCompletion.course_id == course_id, LessonCompletion.user_id == user_id
+        )
+    )
+    return dict(rows.all())
+
+
+def completed(lesson: Lesson, user_id: int) -> bool:
+    return (
+        database.session().scalar(
+            select(LessonCompletion.id).where(
+                LessonCompletion.lesson_id == lesson.id, LessonCompletion.user_id == user_id
+            )
+        )
+        is not None
+    )
+
+
+def _published_counts(course_ids: list[int]) -> dict[int, int]:
+    rows = database.session().execute(
+        select(Lesson.course_id, func.count())
+        .where(Lesson.course_id.in_(course_ids), Lesson.status == PUBLISHED)
+        .group_by(Lesson.course_id)
+    )
+    return dict(rows.all())
+
+
+def _completed_published(*criteria):
+    return (
+        select(LessonCompletion.course_id, func.count())
+        .join(Lesson, and_(Lesson.id == LessonCompletion.lesson_id, Lesson.status == PUBLISHED))
+        .where(*criteria)
+        .group_by(LessonCompletion.course_id)
+    )
+
+
+def completion_rates(course_ids: list[int], user_id: int) -> dict[int, int]:
+    """The user's `user_completion_rate` in each course, in two queries whatever the number of courses."""
+    if not course_ids:
+        return {}
+    totals = _published_counts(course_ids)
+    done = dict(
+        database.session()
+        .execute(
+            _completed_published(LessonCompletion.course_id.in_(course_ids), LessonCompletion.user_id == user_id)
+        )
+        .all()
+    )
+    return {course_id: completion_rate(done.get(course_id, 0), totals.get(course_id, 0)) for course_id in course_ids}
+
+
+def average_completion_rate(course: Course) -> int:
+    """The mean of the exact rates of the course's members (`joined`), rounded down; 0 without members."""
+    db = database.session()
+    members = select(CourseMembership.user_id).where(
+        CourseMembership.course_id == course.id, CourseMembership.role == JOINED
+    )
+    count = db.scalar(select(func.count()).select_from(members.subquery()))
+    total = _published_counts([course.id]).get(course.id, 0)
+    if not count or not total:
+        return 0
+    done = dict(
+        db.execute(
+            _completed_published(LessonCompletion.course_id == course.id, LessonCompletion.user_id.in_(members))
+        ).all()
+    ).get(course.id, 0)
+    return 100 * done // (total * count)
