@@ -27,7 +27,13 @@ from api.rules.progress import average_completion_rate, completion_rates, progre
 from api.rules.search import search_matches
 from api.urls import located
 from api.web.idempotency import idempotent
-from api.web.preconditions import content_etag, not_modified, not_modified_by_tag, require_match, tagged
+from api.web.preconditions import (
+    content_etag,
+    not_modified_by_tag,
+    require_match,
+    tagged,
+    variant_etag,
+)
 from api.web.query import shadowed_integer
 from api.web.responses import json_response, no_content, page, represent_course, represent_outline
 from api.web.schemas import CourseLoadSchema
@@ -107,29 +113,34 @@ def get(user, id, view="user"):
     """One course, in the representation the caller may see; `user` shows it as that member does."""
     if view == "edit":
         course, role = editable_course(id, user, WITH_LESSONS)
-        return not_modified(course) or json_response(represent_course(course, role, view=view), headers=tagged(course))
-    if view == "dashboard":
+        body = represent_course(course, role, _rate(course, user), view=view)
+    elif view == "dashboard":
         course, role = editable_course(id, user)
-        body = represent_course(course, role, completion_rates([course.id], user)[course.id])
-        return _tagged_by_content(course, body | {"avg_completion_rate": average_completion_rate(course)})
-    course, role = visible_course(id, user, WITH_LESSONS)
-    member = shadowed_integer("user")
-    if member is not None:
-        require_editor(role)
-        user, role = member, member_role(course, member)
-    if not sees_in_full(course, role):
-        return _tagged_by_content(course, represent_course(course, role, completion_rates([course.id], user)[course.id]))
-    return _tagged_by_content(course, represent_outline(course, role, progress_of(course, user, role)))
+        body = represent_course(course, role, _rate(course, user)) | {
+            "avg_completion_rate": average_completion_rate(course)
+        }
+    else:
+        course, role = visible_course(id, user, WITH_LESSONS)
+        member = shadowed_integer("user")
+        if member is not None:
+            require_editor(role)
+            user, role = member, member_role(course, member)
+        if not sees_in_full(course, role):
+            body = represent_course(course, role, _rate(course, user))
+            return _tagged(content_etag(course, body), body)
+        body = represent_outline(course, role, progress_of(course, user, role))
+    # Every view shows the caller's own progress, which changes without a new revision.
+    return _tagged(variant_etag(course, body), body)
 
 
-def _tagged_by_content(course, body):
-    """An answer tagged by its content (see `content_etag`), built even for a 304, to compare.
+def _rate(course, user_id) -> int:
+    return completion_rates([course.id], user_id)[course.id]
 
-    For the representations that differ between callers or change with time (drip dates, progress),
-    which the course's revision does not follow.
-    """
-    headers = {"ETag": content_etag(course, body)}
-    return not_modified_by_tag(headers["ETag"], headers) or json_response(body, headers=headers)
+
+def _tagged(tag, body):
+    """An answer under `tag`, which is built from the body: built even for a 304, to compare."""
+    headers = {"ETag": tag}
+    return not_modified_by_tag(tag, headers) or json_response(body, headers=headers)
 
 
 def update(user, id, body):
@@ -143,8 +154,7 @@ def patch(user, id, body):
     course, role = editable_course(id, user)
     require_match(course)
     editing.change_course(course, data)
-    rate = completion_rates([course.id], user)[course.id]
-    return json_response(represent_course(course, role, rate), headers=tagged(course))
+    return json_response(represent_course(course, role, _rate(course, user)), headers=tagged(course))
 
 
 def delete(user, id):

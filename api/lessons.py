@@ -5,7 +5,7 @@ from api.rules.access import current_user, editable_lesson, editable_section
 from api.rules.progress import completed, completions, open_lesson
 from api.urls import located
 from api.web.idempotency import idempotent
-from api.web.preconditions import not_modified, require_match, tagged
+from api.web.preconditions import not_modified_by_tag, require_match, tagged, variant_etag
 from api.web.responses import json_response, no_content, represent_lesson
 from api.web.schemas import LessonLoadSchema
 
@@ -31,8 +31,13 @@ def create(user, id, section_id, body):
 def get(user, id, section_id, lesson_id):
     """One lesson, for its editors and for the members it is open to."""
     _, lesson = open_lesson(id, section_id, lesson_id, user)
-    done = completed(lesson, user)
-    return not_modified(lesson, done) or json_response(represent_lesson(lesson, done), headers=tagged(lesson, done))
+    return _tagged(lesson, represent_lesson(lesson, completed(lesson, user)))
+
+
+def _tagged(lesson, body):
+    """Whether the caller completed the lesson is theirs alone, hence a variant tag (`variant_etag`)."""
+    tag = variant_etag(lesson, body)
+    return not_modified_by_tag(tag, {"ETag": tag}) or json_response(body, headers={"ETag": tag})
 
 
 def update(user, id, section_id, lesson_id, body):
@@ -45,8 +50,7 @@ def patch(user, id, section_id, lesson_id, body):
     course, section, lesson = editable_lesson(id, section_id, lesson_id, user)
     require_match(lesson)
     lessons.change_lesson(course, section, lesson, _load.load(body))
-    done = completed(lesson, user)
-    return json_response(represent_lesson(lesson, done), headers=tagged(lesson, done))
+    return json_response(represent_lesson(lesson, completed(lesson, user)), headers=tagged(lesson))
 
 
 def delete(user, id, section_id, lesson_id):

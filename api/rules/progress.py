@@ -246,9 +246,7 @@ def completion_rates(course_ids: list[int], user_id: int) -> dict[int, int]:
     totals = _published_counts(course_ids)
     done = dict(
         database.session()
-        .execute(
-            _completed_published(LessonCompletion.course_id.in_(course_ids), LessonCompletion.user_id == user_id)
-        )
+        .execute(_completed_published(LessonCompletion.course_id.in_(course_ids), LessonCompletion.user_id == user_id))
         .all()
     )
     return {course_id: completion_rate(done.get(course_id, 0), totals.get(course_id, 0)) for course_id in course_ids}

@@ -141,7 +141,7 @@ class DocsPage:
         page = self.file.load(settings_of(scope).docs_page)
         if page is None:
             raise NotFound(NOT_BUILT, code="not_built")
-        if names_tag("If-None-Match", Headers(scope=scope).getlist("if-none-match"), {page.etag}, weak=True):
+        if names_tag("If-None-Match", Headers(scope=scope).getlist("if-none-match"), page.etag, weak=True):
             await _respond(send, 304, [header for header in page.headers if header[0] != b"content-type"])
             return
         length = (b"content-length", str(len(page.body)).encode())

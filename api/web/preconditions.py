@@ -30,47 +30,62 @@ _SEPARATORS = re.compile(r"[ \t,]*")
 
 
 KINDS = {Course: "c", Section: "s", Lesson: "l"}
-# A lesson answer also says whether the caller completed it, which its revision does not count.
-COMPLETED = "-done"
+# Joins a revision's tag and the digest of an answer that also depends on the caller or the time.
+VARIANT = "-p"
 
 
-def etag(row: Course | Section | Lesson, completed: bool = False) -> str:
-    return f'"{KINDS[type(row)]}{row.id}-r{row.revision}{COMPLETED if completed else ""}"'
+def etag(row: Course | Section | Lesson) -> str:
+    return f'"{KINDS[type(row)]}{row.id}-r{row.revision}"'
+
+
+def variant_etag(row: Course | Lesson, body: dict) -> str:
+    """The tag of an answer that shows the row's revision plus what is the caller's own.
+
+    The course as a member takes it (their progress, the locks that open with time) and a lesson
+    (whether the caller completed it) change without a new revision. Their tag is the revision's,
+    followed by a digest of the answer: it changes whenever what the caller reads does, and
+    `If-Match` compares only the revision's part (see `require_match`).
+    """
+    return f'{etag(row)[:-1]}{VARIANT}{_digest(body)}"'
 
 
 def content_etag(course: Course, body: dict) -> str:
     """The tag of a representation that must not reveal the revision: a hash of that representation.
 
-    It changes exactly when what the caller reads changes; `sort_keys` makes it independent of the
-    order in which the body was built.
+    It changes exactly when what the caller reads changes.
     """
+    return f'"c{course.id}-m{_digest(body)}"'
+
+
+def _digest(body: dict) -> str:
+    # `sort_keys` makes the digest independent of the order in which the body was built.
     text = json.dumps(body, sort_keys=True, separators=(",", ":"), ensure_ascii=False, default=str)
-    return f'"c{course.id}-m{hashlib.sha256(text.encode()).hexdigest()[:20]}"'
+    return hashlib.sha256(text.encode()).hexdigest()[:20]
 
 
-def tagged(row: Course | Section | Lesson, completed: bool = False) -> dict:
+def tagged(row: Course | Section | Lesson) -> dict:
     """The headers that carry the row's current tag."""
-    return {"ETag": etag(row, completed)}
+    return {"ETag": etag(row)}
 
 
 def require_match(row: Course | Section | Lesson) -> None:
-    """Refuse the write (412) when If-Match is sent and names neither `*` nor the row's current tag.
+    """Refuse the write (412) when If-Match is sent and names neither `*` nor the row's current revision.
 
-    Both tags of a lesson's revision match: whether the caller completed it is not what a write changes.
+    A tag from `variant_etag` names the revision it starts with: what the caller alone reads of
+    the row (their progress) is not what a write changes.
     """
-    current = {etag(row), etag(row, completed=True)} if isinstance(row, Lesson) else {etag(row)}
-    if _matches("If-Match", current, weak=False) is False:
+    if _matches("If-Match", etag(row), weak=False, variants=True) is False:
         raise PreconditionFailed(MISMATCH)
 
 
-def not_modified(row: Course | Section | Lesson, completed: bool = False) -> Response | None:
+def not_modified(row: Course | Section | Lesson) -> Response | None:
     """A 304 answer when If-None-Match names `*` or the row's current tag; None otherwise."""
-    return not_modified_by_tag(etag(row, completed), tagged(row, completed))
+    return not_modified_by_tag(etag(row), tagged(row))
 
 
 def not_modified_by_tag(current: str, headers: dict) -> Response | None:
     """A 304 answer with `headers` when If-None-Match names `*` or the tag `current`; None otherwise."""
-    if not _matches("If-None-Match", {current}, weak=True):
+    if not _matches("If-None-Match", current, weak=True):
         return None
     # A ready response: Connexion cannot pick a content type for a body-less answer of an operation
     # that documents two, and a 304 has none to declare.
@@ -79,25 +94,30 @@ def not_modified_by_tag(current: str, headers: dict) -> Response | None:
     return response
 
 
-def _matches(header: str, current: set[str], *, weak: bool) -> bool | None:
-    """Whether the request's header is `*` or lists a tag of `current`; None when the request does not send it."""
-    return names_tag(header, request.headers.getlist(header), current, weak=weak)
+def _matches(header: str, current: str, *, weak: bool, variants: bool = False) -> bool | None:
+    """Whether the request's header is `*` or lists `current`; None when the request does not send it."""
+    return names_tag(header, request.headers.getlist(header), current, weak=weak, variants=variants)
 
 
-def names_tag(header: str, values: list[str], current: set[str], *, weak: bool) -> bool | None:
-    """Whether the lines `values` of `header` say `*` or list a tag of `current`; None when there is none.
+def names_tag(header: str, values: list[str], current: str, *, weak: bool, variants: bool = False) -> bool | None:
+    """Whether the lines `values` of `header` say `*` or list `current`; None when there is none.
 
     If-Match compares strongly (a weak tag never matches); If-None-Match compares weakly, so
     W/"x" and "x" are the same there. A header may also come as several lines, read as one list.
     An empty value counts as no header, as most servers and caches treat it. Code that holds no
-    Flask request (ASGI middleware) passes the lines itself.
+    Flask request (ASGI middleware) passes the lines itself. With `variants`, a tag counts up to
+    its VARIANT suffix.
     """
     text = ", ".join(values).strip(" \t,")
     if not text:
         return None
     if text == "*":
         return True
-    return any(f'"{opaque}"' in current and (weak or not is_weak) for is_weak, opaque in _tags(header, text))
+
+    def compared(opaque: str) -> str:
+        return opaque.split(VARIANT, 1)[0] if variants else opaque
+
+    return any(f'"{compared(opaque)}"' == current and (weak or not is_weak) for is_weak, opaque in _tags(header, text))
 
 
 def _tags(header: str, text: str) -> list[tuple[str, str]]:
