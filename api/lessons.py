@@ -16,7 +16,7 @@ def list(user, id, section_id):
     """Every lesson of a section, drafts too, in the section's order."""
     course, section = editable_section(id, section_id, user)
     done = completions(course.id, user)
-    return json_response([represent_lesson(lesson, lesson.id in done) for lesson in section.lessons])
+    return json_response([represent_lesson(lesson, lesson.id in done) for lesson in lessons.lessons_of(section)])
 
 
 @idempotent

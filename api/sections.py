@@ -1,7 +1,7 @@
 """Handlers of the `sections` tag."""
 
 from api.rules import editing
-from api.rules.access import ROW_ONLY, editable_course, editable_section
+from api.rules.access import ROW_ONLY, WITH_LESSONS, editable_course, editable_section
 from api.urls import located
 from api.web.idempotency import idempotent
 from api.web.preconditions import not_modified, require_match, tagged
@@ -14,7 +14,7 @@ _dump = SectionSchema()
 
 def list(user, id):
     """All sections of a course in display order."""
-    course, _ = editable_course(id, user)
+    course, _ = editable_course(id, user, WITH_LESSONS)
     return json_response(_dump.dump(course.sections, many=True))
 
 

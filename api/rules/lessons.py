@@ -2,6 +2,7 @@
 
 from sqlalchemy import delete, func, select
 from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.orm import undefer
 
 from api import database
 from api.errors import BadRequest, Conflict
@@ -22,6 +23,12 @@ def _room_at_the_end(section_id: int) -> int:
     if count >= MAX_LESSONS:
         raise Conflict(f"A section holds at most {MAX_LESSONS} lessons.", code="limit")
     return (-1 if last is None else last) + 1
+
+
+def lessons_of(section: Section) -> list[Lesson]:
+    """The section's lessons in order, with their HTML: in one query however many there are."""
+    query = select(Lesson).where(Lesson.section_id == section.id).order_by(Lesson.position)
+    return database.session().scalars(query.options(undefer(Lesson.html))).all()
 
 
 def add_lesson(course: Course, section: Section, data: dict, author: User) -> Lesson:
