@@ -115,10 +115,9 @@ def get(user, id, view="user"):
         course, role = editable_course(id, user, WITH_LESSONS)
         body = represent_course(course, role, _rate(course, user), view=view)
     elif view == "dashboard":
-        course, role = editable_course(id, user)
-        body = represent_course(course, role, _rate(course, user)) | {
-            "avg_completion_rate": average_completion_rate(course)
-        }
+        course, role = editable_course(id, user, WITH_LESSONS)
+        body = represent_outline(course, role, progress_of(course, user, role))
+        body["avg_completion_rate"] = average_completion_rate(course)
     else:
         course, role = visible_course(id, user, WITH_LESSONS)
         member = shadowed_integer("user")
