@@ -33,6 +33,13 @@ def lessons_of(section: Section) -> list[Lesson]:
 
 def add_lesson(course: Course, section: Section, data: dict, author: User) -> Lesson:
     """Append a lesson to the section; the section's other lessons stay unloaded."""
+    # A lesson sent back whole may carry its `section_id`; a new one goes into the path's section.
+    if data.pop("section_id", section.id) != section.id:
+        raise BadRequest(
+            "A new lesson goes into the section of the path; move it afterwards with PATCH.",
+            field="section_id",
+            code="invalid",
+        )
     lesson = Lesson(
         course_id=course.id,
         section_id=section.id,

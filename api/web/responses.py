@@ -64,7 +64,9 @@ def represent_outline(course, role: str | None, progress) -> dict:
         | {"lessons": [_lesson_summary.dump(lesson.lesson) | _lesson_progress.dump(lesson) for lesson in state.lessons]}
         for state in progress.sections
     ]
-    return represent_course(course, role) | _progress.dump(progress) | {"sections": sections}
+    # Like the sections, `sections_order` leaves out those a member does not see.
+    shown = {"sections": sections, "sections_order": [state.section.id for state in progress.sections]}
+    return represent_course(course, role) | _progress.dump(progress) | shown
 
 
 def page(items: list, count: int, limit: int, offset: int) -> dict:
