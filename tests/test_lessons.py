@@ -804,3 +804,23 @@ class TestEditView:
         # A section counts its published lessons; the course, in this view, all of them.
         assert [s["num_lessons"] for s in body["sections"]] == [1, 0]
         assert (body["num_sections"], body["num_lessons"]) == (2, 2)
+
+
+class TestNoContent:
+    """A 204 carries no body, so it names no media type (Connexion would label it problem+json)."""
+
+    def test_no_204_names_a_media_type(self, client, make, alice, bob):
+        course = make.course(alice, sections=2)
+        lesson = make.lesson(course.sections[0])
+        lesson_url = course_url(course, "section", course.sections[0], "lesson", lesson)
+        answers = [
+            client.post(f"{lesson_url}complete/", headers=auth(alice)),
+            client.post(f"{lesson_url}incomplete/", headers=auth(alice)),
+            client.post(course_url(course, "role"), json={"joined": [bob.id]}, headers=auth(alice)),
+            client.delete(lesson_url, headers=auth(alice)),
+            client.delete(course_url(course, "section", course.sections[1]), headers=auth(alice)),
+            client.delete(course_url(course), headers=auth(alice)),
+        ]
+        assert [a.status_code for a in answers] == [204] * 6
+        assert [a.headers.get("content-type") for a in answers] == [None] * 6
+        assert [a.content for a in answers] == [b""] * 6

@@ -14,8 +14,9 @@ LISTED_PRIVACIES = ("open", "private")
 # For requests that need the course's own row (and its creator) only: its sections and categories
 # are then loaded if and when something reads them, instead of eagerly with every course.
 ROW_ONLY = (lazyload(Course.sections), lazyload(Course.categories))
-# For requests that show or check the lessons of every section: all of them in one more query.
-WITH_LESSONS = (selectinload(Course.sections).selectinload(Section.lessons),)
+# For requests that show the lessons of every section: all of them in one more query, without
+# their authors, which only a lesson's own answer shows.
+WITH_LESSONS = (selectinload(Course.sections).selectinload(Section.lessons).lazyload(Lesson.created_by),)
 
 
 def current_user(user_id: int) -> User:

@@ -16,11 +16,11 @@ as its members take it (drafts are for `view=edit`). What is locked depends on t
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import and_, func, select
+from sqlalchemy import and_, func, or_, select
 
 from api import database
 from api.errors import Forbidden, NotFound
-from api.rules.access import EDITORS, JOINED, MANAGER, WITH_LESSONS, lesson_in, visible_course
+from api.rules.access import EDITORS, JOINED, MANAGER, ROW_ONLY, lesson_in, visible_course
 from models import Course, CourseMembership, Lesson, LessonCompletion, Section
 from models.base import utcnow
 
@@ -63,6 +63,10 @@ class SectionState:
         return self.lock is not None
 
     @property
+    def lessons_order(self) -> list[int]:
+        return [state.lesson.id for state in self.lessons]
+
+    @property
     def num_lessons(self) -> int:
         return len(self.lessons)
 
@@ -78,9 +82,6 @@ class Progress:
     def lessons(self) -> list[LessonState]:
         """The published lessons in course order."""
         return [state for section in self.sections for state in section.lessons]
-
-    def lesson(self, lesson_id: int) -> LessonState | None:
-        return next((s for section in self.sections for s in section.lessons if s.lesson.id == lesson_id), None)
 
     @property
     def num_sections(self) -> int:
@@ -127,35 +128,47 @@ def opens_at(course: Course, section: Section, joined_at: datetime | None) -> da
     return None
 
 
+def section_lock(course: Course, section: Section, role: str | None, joined_at: datetime | None, now: datetime):
+    """Whether, and why, the section is closed to the caller."""
+    if role in EDITORS:
+        return None
+    if role != JOINED:
+        return Lock(NOT_JOINED, None)
+    opening = opens_at(course, section, joined_at)
+    if opening is not None and now < opening:
+        return Lock(DRIP, opening)
+    return None
+
+
+def lesson_lock(course: Course, in_section: Lock | None, role: str | None, earlier_done: bool) -> Lock | None:
+    """Whether, and why, a published lesson is closed to the caller; `earlier_done`: every published
+    lesson before it in course order is completed."""
+    if in_section is not None:
+        return in_section
+    if course.enforce_lessons_order and not earlier_done and role not in EDITORS:
+        return Lock(ORDER, None)
+    return None
+
+
 def outline(
     course: Course, role: str | None, joined_at: datetime | None, completed: dict[int, datetime], now: datetime
 ) -> Progress:
     """The course's sections and lessons as the caller sees them; `course.sections` and their lessons are loaded."""
-    editor, member = role in EDITORS, role == JOINED
     sections = []
-    earlier_done = True  # every published lesson before the current one is completed
+    earlier_done = True
     for section in course.sections:
-        opening = opens_at(course, section, joined_at)
-        if editor:
-            section_lock = None
-        elif not member:
-            section_lock = Lock(NOT_JOINED, None)
-        elif opening is not None and now < opening:
-            section_lock = Lock(DRIP, opening)
-        else:
-            section_lock = None
+        in_section = section_lock(course, section, role, joined_at, now)
         lessons = []
         for lesson in section.lessons:
             if lesson.status != PUBLISHED:
                 continue
-            lock = section_lock
-            if lock is None and course.enforce_lessons_order and not earlier_done and not editor:
-                lock = Lock(ORDER, None)
-            lessons.append(LessonState(lesson, completed.get(lesson.id), lock))
+            lessons.append(
+                LessonState(lesson, completed.get(lesson.id), lesson_lock(course, in_section, role, earlier_done))
+            )
             if lesson.id not in completed:
                 earlier_done = False
         if lessons:
-            sections.append(SectionState(section, opening, section_lock, lessons))
+            sections.append(SectionState(section, opens_at(course, section, joined_at), in_section, lessons))
     return Progress(sections)
 
 
@@ -169,19 +182,42 @@ def open_lesson(course_id: int, section_id: int, lesson_id: int, user_id: int) -
     a published one that is not locked (403 `locked`, saying why and until when).
 
     Whoever sees the course without being a member gets 403 `not_joined` for every lesson id, whether
-    the lesson exists or not; an invisible course stays 404.
+    the lesson exists or not; an invisible course stays 404. The locks are those of `outline`,
+    computed for this one lesson: a few queries, however large the course.
     """
-    course, role = visible_course(course_id, user_id, WITH_LESSONS)
+    course, role = visible_course(course_id, user_id, ROW_ONLY)
     if role in EDITORS:
         return course, lesson_in(course, section_id, lesson_id)
     if role != JOINED:
         raise Forbidden("Only members of the course may take its lessons; join it first.", code=NOT_JOINED)
-    state = progress_of(course, user_id, role).lesson(lesson_id)
-    if state is None or state.lesson.section_id != section_id:
+    lesson = lesson_in(course, section_id, lesson_id)
+    if lesson.status != PUBLISHED:
         raise NotFound("No such lesson in this section.")
-    if state.lock is not None:
-        raise Forbidden(_why_locked(state.lock), code="locked")
-    return course, state.lesson
+    section = database.session().get(Section, lesson.section_id)
+    in_section = section_lock(course, section, role, joined_at(course, user_id, role), utcnow())
+    earlier_done = not course.enforce_lessons_order or not _uncompleted_before(section, lesson, user_id)
+    lock = lesson_lock(course, in_section, role, earlier_done)
+    if lock is not None:
+        raise Forbidden(_why_locked(lock), code="locked")
+    return course, lesson
+
+
+def _uncompleted_before(section: Section, lesson: Lesson, user_id: int) -> bool:
+    """Whether a published lesson before `lesson` in course order is not completed by the user."""
+    done = select(LessonCompletion.id).where(
+        LessonCompletion.lesson_id == Lesson.id, LessonCompletion.user_id == user_id
+    )
+    earlier = or_(
+        Section.position < section.position,
+        and_(Lesson.section_id == section.id, Lesson.position < lesson.position),
+    )
+    query = (
+        select(Lesson.id)
+        .join(Section, Section.id == Lesson.section_id)
+        .where(Lesson.course_id == lesson.course_id, Lesson.status == PUBLISHED, earlier, ~done.exists())
+        .limit(1)
+    )
+    return database.session().scalar(query) is not None
 
 
 def _why_locked(lock: Lock) -> str:

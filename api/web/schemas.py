@@ -67,26 +67,6 @@ class LockSchema(_ModelSchema):
     available_at = fields.AwareDateTime(allow_none=True)
 
 
-class LessonProgressSchema(_ModelSchema):
-    """What a `api.rules.progress.LessonState` adds to its lesson."""
-
-    completion_status = fields.String()
-    locked = fields.Boolean()
-    lock = fields.Nested(LockSchema, allow_none=True)
-
-
-class SectionProgressSchema(_ModelSchema):
-    """What a `api.rules.progress.SectionState` adds to its section."""
-
-    # The ids of the lessons shown: a member never learns the ids of drafts.
-    lessons_order = fields.Function(lambda state: [lesson.lesson.id for lesson in state.lessons])
-    available_date = fields.AwareDateTime(allow_none=True)
-    locked = fields.Boolean()
-    lock = fields.Nested(LockSchema, allow_none=True)
-    num_lessons = fields.Integer()
-    num_lessons_completed = fields.Integer()
-
-
 class SectionSchema(_ModelSchema):
     id = fields.Integer()
     name = fields.String()
@@ -99,6 +79,36 @@ class SectionSchema(_ModelSchema):
 
 class SectionDetailSchema(SectionSchema):
     lessons = fields.List(fields.Nested(LessonSummarySchema))
+
+
+class LessonProgressSchema(LessonSummarySchema):
+    """An `api.rules.progress.LessonState`: its own fields, the others from the lesson it holds."""
+
+    OWN = {"completion_status", "locked", "lock"}
+    completion_status = fields.String()
+    locked = fields.Boolean()
+    lock = fields.Nested(LockSchema, allow_none=True)
+
+    def get_attribute(self, obj, attr, default):
+        return getattr(obj if attr in self.OWN else obj.lesson, attr, default)
+
+
+class SectionProgressSchema(SectionSchema):
+    """An `api.rules.progress.SectionState`: its own fields, the others from the section it holds.
+
+    Its `lessons_order` and `num_lessons` count the lessons shown, so a member never learns of drafts.
+    """
+
+    OWN = {"lessons_order", "num_lessons", "available_date", "locked", "lock", "num_lessons_completed", "lessons"}
+    num_lessons = fields.Integer()
+    available_date = fields.AwareDateTime(allow_none=True)
+    locked = fields.Boolean()
+    lock = fields.Nested(LockSchema, allow_none=True)
+    num_lessons_completed = fields.Integer()
+    lessons = fields.List(fields.Nested(LessonProgressSchema))
+
+    def get_attribute(self, obj, attr, default):
+        return getattr(obj if attr in self.OWN else obj.section, attr, default)
 
 
 class CourseMinimalSchema(_ModelSchema):
