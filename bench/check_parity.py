@@ -19,7 +19,7 @@ from pathlib import Path
 import jwt
 
 from bench.operations import OPERATIONS, token
-from bench.seed import MANAGER, OUTSIDER, OWNER, SEARCH_TERM, Fixture, build
+from bench.seed import MANAGER, MEMBER, OUTSIDER, OWNER, SEARCH_TERM, TEACHER, Fixture, build
 from bench.servers import BASELINE, OURS, Server
 
 LAST_ETAG = object()  # If-Match with the ETag of the previous answer of the same server
@@ -32,6 +32,8 @@ def tokens(secret: str) -> dict:
         OWNER: token(secret, OWNER),
         MANAGER: token(secret, MANAGER),
         OUTSIDER: token(secret, OUTSIDER),
+        MEMBER: token(secret, MEMBER),
+        TEACHER: token(secret, TEACHER),
         "unknown user": token(secret, 9999),
         "expired": token(secret, ttl=-60),
         "other secret": token("another-secret-that-is-long-enough-for-hs256"),
@@ -44,7 +46,7 @@ def tokens(secret: str) -> dict:
 
 def cases(f: Fixture) -> list[tuple]:
     """(what, method, path, body, user, headers, expected status). Order matters: writes change what follows."""
-    patch, put, post, _, _ = OPERATIONS
+    patch, put, post = OPERATIONS[:3]
     course, (write_course, section) = f.edit_course, f.write_sections[0]
     foreign_section = f.write_sections[1][1]
     sec = f"/api/v2/course/{write_course}/section/{section}/"
@@ -52,24 +54,36 @@ def cases(f: Fixture) -> list[tuple]:
     search, roles = "/api/v2/course/search/?search=", "/api/v2/course/search/?statuses="
     # What a client reading a section and sending it back with changes would send.
     round_trip = {"name": "  Padded  ", "dripped_at": "2026-12-01t10:00:00.5+02:00", "id": 1, "revision": 9,
-                  "lessons_order": [3]}  # fmt: skip
+                  "lessons_order": [], "num_lessons": 0, "lessons": []}  # fmt: skip
     return [
         ("GET view=edit (benchmarked)", "GET", edit, None, OWNER, {}, 200),
-        ("GET view=edit, current If-None-Match", "GET", edit, None, OWNER, {"If-None-Match": f'W/"c{course}-r1"'}, 304),
+        ("GET view=edit, current If-None-Match", "GET", edit, None, OWNER, {"If-None-Match": LAST_ETAG}, 304),
+        # The tag of view=edit holds the caller's progress too: the bare revision's tag is not it.
+        ("GET view=edit, revision's tag", "GET", edit, None, OWNER, {"If-None-Match": f'"c{course}-r1"'}, 200),
         ("GET view=edit by a manager", "GET", edit, None, MANAGER, {}, 200),
         ("GET view=edit by an outsider", "GET", edit, None, OUTSIDER, {}, 403),
         ("GET view=user by an outsider", "GET", f"/api/v2/course/{course}/", None, OUTSIDER, {}, 200),
         ("GET private course, outsider", "GET", f"/api/v2/course/{f.private_course}/", None, OUTSIDER, {}, 200),
         ("GET secret course, outsider", "GET", f"/api/v2/course/{f.secret_course}/", None, OUTSIDER, {}, 404),
         ("GET draft course, outsider", "GET", f"/api/v2/course/{f.draft_course}/", None, OUTSIDER, {}, 404),
-        ("GET unknown view", "GET", f"/api/v2/course/{course}/?view=dashboard", None, OWNER, {}, 400),
-        ("GET unknown parameter", "GET", f"/api/v2/course/{course}/?user=2", None, OWNER, {}, 400),
+        ("GET unknown view", "GET", f"/api/v2/course/{course}/?view=outline", None, OWNER, {}, 400),
+        ("GET unknown parameter", "GET", f"/api/v2/course/{course}/?member=2", None, OWNER, {}, 400),
         ("GET missing course", "GET", "/api/v2/course/999999/?view=edit", None, OWNER, {}, 404),
         ("PATCH (benchmarked)", "PATCH", sec, patch.body, OWNER, {}, 200),
         ("PUT (benchmarked)", "PUT", sec, put.body, OWNER, {}, 200),
         ("POST (benchmarked)", "POST", f"/api/v2/course/{write_course}/section/", post.body, OWNER, {}, 201),
         ("PATCH read-only fields, padded name, offset date", "PATCH", sec, round_trip, OWNER, {}, 200),
         ("PATCH dripped_at null", "PATCH", sec, {"dripped_at": None}, OWNER, {}, 200),
+        ("PATCH lessons_order not the section's", "PATCH", sec, {"lessons_order": [3]}, OWNER, {}, 400),
+        (
+            "POST lessons_order not empty",
+            "POST",
+            f"/api/v2/course/{write_course}/section/",
+            {"name": "x", "lessons_order": [1]},
+            OWNER,
+            {},
+            400,
+        ),
         ("PATCH empty object", "PATCH", sec, {}, OWNER, {}, 200),
         ("PATCH by a manager", "PATCH", sec, {"drip_delay": 0}, MANAGER, {}, 200),
         ("PATCH If-Match current", "PATCH", sec, {"drip_delay": 1}, OWNER, {"If-Match": LAST_ETAG}, 200),
@@ -131,7 +145,66 @@ def cases(f: Fixture) -> list[tuple]:
         ("search unknown ordering", "GET", f"{search}x&ordering=price", None, OWNER, {}, 400),
         ("search unknown parameter", "GET", f"{search}x&page=2", None, OWNER, {}, 400),
         ("GET view=edit after the writes", "GET", f"/api/v2/course/{write_course}/?view=edit", None, OWNER, {}, 200),
+        *learning_cases(f),
     ]
+
+
+def learning_cases(f: Fixture) -> list[tuple]:
+    """The member's course and POST complete: locks, counts, rates, tags, and who may mark what."""
+    learn, ordered, scheduled, finished = f.learn_course, f.ordered_course, f.scheduled_course, f.finished_course
+    user_view = f"/api/v2/course/{learn}/"
+
+    def mark(course, pair):
+        return f"/api/v2/course/{course}/section/{pair[0]}/lesson/{pair[1]}/complete/"
+
+    first_open, second_open = f.open_lessons[0], f.open_lessons[1]  # completed, not completed
+    other_section = f.open_lessons[-1][0]
+    return [
+        ("GET view=user as a member (benchmarked)", "GET", user_view, None, MEMBER, {}, 200),
+        ("GET view=user as a member, current If-None-Match", "GET", user_view, None, MEMBER,
+         {"If-None-Match": LAST_ETAG}, 304),
+        ("GET view=user, order enforced", "GET", f"/api/v2/course/{ordered}/", None, MEMBER, {}, 200),
+        ("GET view=user, scheduled private course", "GET", f"/api/v2/course/{scheduled}/", None, MEMBER, {}, 200),
+        ("GET view=user, everything completed", "GET", f"/api/v2/course/{finished}/", None, MEMBER, {}, 200),
+        ("GET view=user by an outsider, all locked", "GET", user_view, None, OUTSIDER, {}, 200),
+        ("GET scheduled private course, outsider", "GET", f"/api/v2/course/{scheduled}/", None, OUTSIDER, {}, 200),
+        ("GET view=user by the creator", "GET", user_view, None, TEACHER, {}, 200),
+        ("GET view=user by a manager, its dates", "GET", f"{user_view}?view=user", None, MANAGER, {}, 200),
+        ("GET view=edit with drafts", "GET", f"{user_view}?view=edit", None, TEACHER, {}, 200),
+        ("GET view=dashboard", "GET", f"{user_view}?view=dashboard", None, TEACHER, {}, 200),
+        ("GET view=dashboard by a member", "GET", f"{user_view}?view=dashboard", None, MEMBER, {}, 403),
+        ("GET as the member, by the creator", "GET", f"{user_view}?user={MEMBER}", None, TEACHER, {}, 200),
+        ("GET as a manager, by the creator", "GET", f"{user_view}?user={MANAGER}", None, TEACHER, {}, 200),
+        ("GET as an outsider, by the creator", "GET", f"{user_view}?user={OUTSIDER}", None, TEACHER, {}, 404),
+        ("GET as another member, by a member", "GET", f"{user_view}?user={MEMBER}", None, MEMBER, {}, 403),
+        ("GET user=0", "GET", f"{user_view}?user=0", None, TEACHER, {}, 400),
+        ("GET user not a number", "GET", f"{user_view}?user=me", None, TEACHER, {}, 400),
+        ("POST complete (benchmarked), already completed", "POST", mark(learn, first_open), None, MEMBER, {}, 204),
+        ("POST complete, a new one", "POST", mark(learn, second_open), None, MEMBER, {}, 204),
+        ("POST complete, the same again", "POST", mark(learn, second_open), None, MEMBER, {}, 204),
+        ("POST complete, section not open yet", "POST", mark(learn, f.dripping_lesson), None, MEMBER, {}, 403),
+        ("POST complete, a draft", "POST", mark(learn, f.draft_lesson), None, MEMBER, {}, 404),
+        ("POST complete, a draft by the creator", "POST", mark(learn, f.draft_lesson), None, TEACHER, {}, 204),
+        ("POST complete, wrong section", "POST", mark(learn, (other_section, first_open[1])), None, MEMBER, {}, 404),
+        ("POST complete, no such lesson", "POST", mark(learn, (first_open[0], 999999)), None, MEMBER, {}, 404),
+        ("POST complete, outsider", "POST", mark(learn, first_open), None, OUTSIDER, {}, 403),
+        ("POST complete, outsider, no such lesson", "POST", mark(learn, (1, 999999)), None, OUTSIDER, {}, 403),
+        ("POST complete, secret of nobody", "POST", mark(f.secret_course, first_open), None, OUTSIDER, {}, 404),
+        ("POST complete, no such course", "POST", mark(999999, first_open), None, MEMBER, {}, 404),
+        ("POST complete, lesson id 0", "POST", mark(learn, (first_open[0], 0)), None, MEMBER, {}, 400),
+        ("POST complete, unknown parameter", "POST", mark(learn, first_open) + "?now=1", None, MEMBER, {}, 400),
+        *[(f"POST complete with token: {name}", "POST", mark(learn, first_open), None, name, {}, 401)
+          for name in BAD_TOKENS],
+        ("POST complete, next in order", "POST", mark(ordered, f.ordered_lessons[2]), None, MEMBER, {}, 204),
+        ("POST complete, after a gap in order", "POST", mark(ordered, f.ordered_lessons[5]), None, MEMBER, {}, 403),
+        ("POST complete, dated section open", "POST", mark(scheduled, f.scheduled_lessons[0]), None, MEMBER, {}, 204),
+        ("POST complete, no date", "POST", mark(scheduled, f.scheduled_lessons[2]), None, MEMBER, {}, 204),
+        ("POST complete, date to come", "POST", mark(scheduled, f.scheduled_lessons[4]), None, MEMBER, {}, 403),
+        ("GET view=user as a member after completing", "GET", user_view, None, MEMBER, {}, 200),
+        ("GET view=user, order enforced, after", "GET", f"/api/v2/course/{ordered}/", None, MEMBER, {}, 200),
+        ("GET view=dashboard after completing", "GET", f"{user_view}?view=dashboard", None, TEACHER, {}, 200),
+        ("search, the member's rates", "GET", "/api/v2/course/search/?search=lessons", None, MEMBER, {}, 200),
+    ]  # fmt: skip
 
 
 def send(server: Server, method: str, path: str, body, auth: str | None, headers: dict):
@@ -150,11 +223,14 @@ def send(server: Server, method: str, path: str, body, auth: str | None, headers
         connection.close()
     media_type = (response.getheader("Content-Type") or "").split(";")[0].strip()
     answer = {"status": response.status, "media_type": media_type, "etag": response.getheader("ETag")}
-    if media_type == "application/problem+json":
-        errors = json.loads(raw)["errors"]
-        answer["errors"] = sorted((e.get("field"), m["code"]) for e in errors for m in e["messages"])
-    elif raw:
-        answer["body"] = json.loads(raw.decode().replace(server.url, "<server>"))
+    try:
+        if media_type == "application/problem+json":
+            errors = json.loads(raw)["errors"]
+            answer["errors"] = sorted((e.get("field"), m["code"]) for e in errors for m in e["messages"])
+        elif raw:
+            answer["body"] = json.loads(raw.decode().replace(server.url, "<server>"))
+    except (ValueError, KeyError, TypeError):  # not what either server should send: show it as it came
+        answer["raw"] = raw[:300].decode(errors="replace")
     return answer
 
 

@@ -1,5 +1,12 @@
 """Benchmark databases: migrated by `course-api db upgrade`, then filled in bulk through SQLAlchemy Core.
 
+Besides the courses to edit and to search, four courses are taken by a member (`MEMBER`): the
+benchmarked one (structured, 20 sections of 10 published lessons opening 0 to 19 days after the
+member joined, a few drafts, half of the open lessons completed) and three small ones for the parity
+check (lessons in enforced order, scheduled sections of a private course, a finished self-paced
+course). Their drip dates are relative to the moment of seeding, 12 hours away from any day's
+boundary, so no section opens while a run or the parity check is under way.
+
 Rows go in with executemany on the models' own tables, which is fast enough for 100 000 courses. The
 columns the models derive in Python (`name_key`, `search_text`) are taken from a transient `Course`
 built with the same name and description, so they are exactly what the app would store; slugs are
@@ -19,9 +26,14 @@ from sqlalchemy import insert, text
 
 from api.database import make_engine
 from api.rules.editing import SLUG_SUFFIX_ROOM
-from models import Category, Course, CourseMembership, Section, User, course_categories
+from models import Category, Course, CourseMembership, Lesson, LessonCompletion, Section, User, course_categories
 
 OWNER, MANAGER, OUTSIDER = 1, 2, 3
+# The creator of the courses the member takes, and the member.
+TEACHER, MEMBER = 5, 4
+LEARN_SECTIONS, LEARN_LESSONS = 20, 10
+# The member joined this many days before the seeding (plus 12 hours): sections 0..9 are open.
+JOINED_DAYS_AGO = 10
 USERS = 50
 SEARCH_TERM = "watercolour"
 MATCH_SHARE = 0.01
@@ -65,6 +77,18 @@ class Fixture:
     secret_course: int = 0
     draft_course: int = 0
     matches: int = 0
+    # The course a member takes (view=user, complete); (section, lesson) pairs of what they may mark.
+    learn_course: int = 0
+    open_lessons: list[tuple[int, int]] = field(default_factory=list)
+    # For the parity check: a lesson in a section that has not opened, a draft, a section with drafts only.
+    dripping_lesson: tuple[int, int] = (0, 0)
+    draft_lesson: tuple[int, int] = (0, 0)
+    ordered_course: int = 0
+    # Its lessons in course order; the third one is the member's next, the fourth is locked by order.
+    ordered_lessons: list[tuple[int, int]] = field(default_factory=list)
+    scheduled_course: int = 0
+    scheduled_lessons: list[tuple[int, int]] = field(default_factory=list)
+    finished_course: int = 0
 
 
 def migrate(path: Path) -> None:
@@ -130,15 +154,15 @@ def build(path: Path, courses: int, write_courses: int = 0, seed: int = 7) -> Fi
     ]
     rows, sections, links, members = [], [], [], []
 
-    def add_sections(course_id: int, count: int, label: str) -> list[int]:
+    def add_sections(course_id: int, count: int, label: str, delay=lambda n: n % 8, dripped=lambda n: None):
         first = len(sections) + 1
         sections.extend(
             {
                 "id": first + n,
                 "course_id": course_id,
                 "name": f"{label} {n + 1}",
-                "drip_delay": n % 8,
-                "dripped_at": None,
+                "drip_delay": delay(n),
+                "dripped_at": dripped(n),
                 "position": n,
                 "revision": 1,
                 "created_at": EPOCH,
@@ -150,13 +174,13 @@ def build(path: Path, courses: int, write_courses: int = 0, seed: int = 7) -> Fi
     rows.append(course_row(1, "Editing workshop", "The course whose editors open view=edit.", "open", OWNER))
     add_sections(1, EDIT_SECTIONS, "Chapter")
     links += [{"course_id": 1, "category_id": 1}, {"course_id": 1, "category_id": 3}]
-    members.append({"course_id": 1, "user_id": MANAGER, "role": "manager", "created_at": EPOCH})
+    members.append(membership(1, MANAGER, "manager"))
 
     per_course = []
     for course_id in range(2, 2 + write_courses):
         rows.append(course_row(course_id, f"Writing lab {course_id}", "A course its owner edits a lot.", "open", OWNER))
         per_course.append([(course_id, s) for s in add_sections(course_id, WRITE_SECTIONS, "Part")])
-        members.append({"course_id": course_id, "user_id": MANAGER, "role": "manager", "created_at": EPOCH})
+        members.append(membership(course_id, MANAGER, "manager"))
     fixture.write_courses = list(range(2, 2 + write_courses))
     # Consecutive requests go to different courses, as many editors at work would.
     fixture.write_sections = [pair for round_ in zip(*per_course, strict=True) for pair in round_] if per_course else []
@@ -173,13 +197,15 @@ def build(path: Path, courses: int, write_courses: int = 0, seed: int = 7) -> Fi
         links.append({"course_id": course_id, "category_id": course_id % len(CATEGORIES) + 1})
         if rng.random() < 0.01:
             role = rng.choice(("manager", "joined"))
-            members.append({"course_id": course_id, "user_id": OWNER, "role": role, "created_at": EPOCH})
+            members.append(membership(course_id, OWNER, role))
         fixture.matches += match
         # Courses of someone else than the users the parity check sends requests as.
         if creator not in (OWNER, MANAGER, OUTSIDER):
             for kind, wanted in (("private_course", "private"), ("secret_course", "secret"), ("draft_course", "")):
                 if privacy == wanted and not getattr(fixture, kind):
                     setattr(fixture, kind, course_id)
+
+    lessons, completions = learning_courses(fixture, rows, members, add_sections, first_id=courses + 1)
 
     engine = make_engine(f"sqlite:///{path}")
     with engine.begin() as connection:
@@ -191,6 +217,8 @@ def build(path: Path, courses: int, write_courses: int = 0, seed: int = 7) -> Fi
             connection.execute(insert(Section.__table__), sections[start : start + 50_000])
         connection.execute(insert(course_categories), links)
         connection.execute(insert(CourseMembership.__table__), members)
+        connection.execute(insert(Lesson.__table__), lessons)
+        connection.execute(insert(LessonCompletion.__table__), completions)
     with engine.connect() as connection:
         # No ANALYZE: the service never runs it, so the planner works as it does in production.
         # Everything in the main file, so that a copy of that file alone is the whole database.
@@ -199,8 +227,108 @@ def build(path: Path, courses: int, write_courses: int = 0, seed: int = 7) -> Fi
     return fixture
 
 
+def membership(course_id: int, user_id: int, role: str, joined_at: datetime = EPOCH) -> dict:
+    return {"course_id": course_id, "user_id": user_id, "role": role, "created_at": joined_at, "joined_at": joined_at}
+
+
+def learning_courses(fixture: Fixture, rows: list, members: list, add_sections, first_id: int) -> tuple[list, list]:
+    """The courses MEMBER takes, after the others; their lessons and the member's completions."""
+    now = datetime.now(UTC).replace(microsecond=0)
+    joined_at = now - timedelta(days=JOINED_DAYS_AGO) + timedelta(hours=12)
+    lessons, completions = [], []
+
+    def add_lessons(course_id: int, section_id: int, statuses: str, label: str) -> list[int]:
+        """One lesson per letter of `statuses`: p published, d draft."""
+        ids = []
+        for position, status in enumerate(statuses):
+            ids.append(len(lessons) + 1)
+            lessons.append(
+                {
+                    "id": ids[-1],
+                    "course_id": course_id,
+                    "section_id": section_id,
+                    "name": f"{label} {position + 1}",
+                    "type": "lesson",
+                    "status": "published" if status == "p" else "draft",
+                    "comments_enabled": position % 3 != 2,
+                    "html": f"<p>{label} {position + 1}</p>",
+                    "position": position,
+                    "revision": 1,
+                    "created_at": EPOCH,
+                    "created_by_id": TEACHER,
+                }
+            )
+        return ids
+
+    def complete(course_id: int, lesson_id: int) -> None:
+        completions.append(
+            {
+                "id": len(completions) + 1,
+                "lesson_id": lesson_id,
+                "user_id": MEMBER,
+                "course_id": course_id,
+                "created_at": joined_at + timedelta(minutes=len(completions) + 1),
+            }
+        )
+
+    def course(course_id: int, name: str, privacy: str, kind: str, ordered: bool = False) -> None:
+        rows.append(
+            course_row(course_id, name, "A course to take.", privacy, TEACHER)
+            | {"type": kind, "enforce_lessons_order": ordered}
+        )
+        members.append(membership(course_id, MEMBER, "joined", joined_at))
+        members.append(membership(course_id, MANAGER, "manager", joined_at - timedelta(days=30)))
+
+    # The benchmarked course. Drafts sit among the published lessons of three sections, and a
+    # last section holds drafts only: a member sees neither.
+    learn = fixture.learn_course = first_id
+    course(learn, "Lessons studio", "open", "structured")
+    drafts_in = {0: 3, 5: 0, 12: 9}
+    section_ids = add_sections(learn, LEARN_SECTIONS + 1, "Week", delay=lambda n: min(n, LEARN_SECTIONS - 1))
+    for n, section_id in enumerate(section_ids):
+        if n == LEARN_SECTIONS:
+            fixture.draft_lesson = (section_id, add_lessons(learn, section_id, "dd", "Unfinished")[0])
+            continue
+        statuses = "p" * LEARN_LESSONS
+        if n in drafts_in:
+            statuses = statuses[: drafts_in[n]] + "d" + statuses[drafts_in[n] :]
+        ids = add_lessons(learn, section_id, statuses, f"Week {n + 1}, lesson")
+        published = [i for i, s in zip(ids, statuses, strict=True) if s == "p"]
+        if n < JOINED_DAYS_AGO:
+            fixture.open_lessons += [(section_id, lesson_id) for lesson_id in published]
+            for lesson_id in published[::2]:
+                complete(learn, lesson_id)
+        elif n == JOINED_DAYS_AGO:
+            fixture.dripping_lesson = (section_id, published[0])
+
+    ordered = fixture.ordered_course = first_id + 1
+    course(ordered, "Lessons in order", "open", "structured", ordered=True)
+    sections_ = add_sections(ordered, 3, "Step", delay=lambda n: (0, 0, 30)[n])
+    for section_id, statuses in zip(sections_, ("pdpp", "pp", "pp"), strict=True):
+        ids = add_lessons(ordered, section_id, statuses, "Step lesson")
+        fixture.ordered_lessons += [(section_id, i) for i, s in zip(ids, statuses, strict=True) if s == "p"]
+    # The first two, then the fourth: the third is next, everything after it waits for it.
+    for _, lesson_id in (fixture.ordered_lessons[0], fixture.ordered_lessons[1], fixture.ordered_lessons[3]):
+        complete(ordered, lesson_id)
+
+    scheduled = fixture.scheduled_course = first_id + 2
+    course(scheduled, "Lessons on dates", "private", "scheduled")
+    dates = (now - timedelta(days=3, hours=12), None, now + timedelta(days=4, hours=12))
+    sections_ = add_sections(scheduled, 3, "Date", delay=lambda n: 5, dripped=lambda n: dates[n])
+    for section_id in sections_:
+        fixture.scheduled_lessons += [(section_id, i) for i in add_lessons(scheduled, section_id, "pp", "Dated")]
+    complete(scheduled, fixture.scheduled_lessons[1][1])
+
+    finished = fixture.finished_course = first_id + 3
+    course(finished, "Lessons all done", "open", "self-paced")
+    for lesson_id in add_lessons(finished, add_sections(finished, 1, "Only")[0], "pdp", "Done"):
+        if lessons[lesson_id - 1]["status"] == "published":
+            complete(finished, lesson_id)
+    return lessons, completions
+
+
 def fixture_dict(fixture: Fixture) -> dict:
     data = asdict(fixture)
-    data["write_sections"] = len(fixture.write_sections)
-    data["write_courses"] = len(fixture.write_courses)
+    for name in ("write_sections", "write_courses", "open_lessons", "ordered_lessons", "scheduled_lessons"):
+        data[name] = len(getattr(fixture, name))
     return data

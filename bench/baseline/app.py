@@ -1,4 +1,4 @@
-"""The baseline: the five benchmarked operations of the Course API written the plain way.
+"""The baseline: the seven benchmarked operations of the Course API written the plain way.
 
 Flask 3 and the SQLAlchemy ORM, no Connexion, no marshmallow, no spec: routes are Flask routes,
 bodies are checked by hand, answers are dicts given to `jsonify`. `bench.run` serves it with gunicorn's
@@ -13,22 +13,34 @@ Why comparing against it is fair:
   `api.database.make_engine`, so SQLite runs with the same WAL mode, busy timeout and
   `BEGIN IMMEDIATE` for writing requests. Writes open their write transaction when the request
   starts, as ours do, and bump `revision` with the same SQL expression (`revision = revision + 1`)
-  on the section and on its course; a new section goes at the end of the course's order.
+  on the section and on its course; a new section goes at the end of the course's order. Marking a
+  lesson complete is the same single `INSERT ... ON CONFLICT DO NOTHING`, so a repeat changes nothing.
 * Its reads are the plain ones: the user by id, then the course with what the models load with
   it by default (creator, categories, sections). Ours chooses per operation what to load (a
   section write reads the course row and the section only, a new section's place is one SQL
   aggregate, the creator's user comes with the course): that is part of what is compared.
+  The same goes for lessons. Here a course's lessons are one query (published ones only for
+  `view=user`), grouped by section in Python, and the member's role and `joined_at` one more; ours
+  loads them through the sections' relationship and asks for `joined_at` on its own. Marking a
+  lesson complete checks only what the rules need (the lesson, its section's opening, and with
+  `enforce_lessons_order` one count of the earlier lessons not completed), as ours does with one
+  query for such a lesson.
 * Same rules. The same HS256 verification (required claims, leeway, `token_type`, positive
   `user_id`), the user loaded and checked active on every request, the same visibility and role
   rules (404 for what the caller may not see, 403 for what they may see but not edit; a section
   write checks the role before it looks the section up, so only editors learn which ids are not
   the course's sections), the same field limits as the spec's SectionInput/SectionPatch (unknown
   names refused, read-only ones ignored, names trimmed, dates normalised to UTC), unknown query
-  parameters refused, `If-Match` and `If-None-Match` honoured.
+  parameters refused, `If-Match` and `If-None-Match` honoured. Lessons follow the access rules of
+  the spec's progress section: drafts only for the creator and managers, drip locks from
+  `joined_at` + `drip_delay` days (structured) or `dripped_at` (scheduled), order locks with
+  `enforce_lessons_order`, 403 `not_joined` / `locked`, all computed from the current time.
 * Same answers: the same JSON fields, status codes and `ETag` headers (the minimal form of a
   private course, what its outsiders see, is tagged by a hash of that form, as in
-  api/preconditions.py `content_etag`, not by its revision); `bench/check_parity.py` compares both
-  servers request by request before anything is measured.
+  api/web/preconditions.py `content_etag`, not by its revision; every other course answer by its
+  revision plus `-p` and a hash of the body, as `variant_etag`, because it shows the caller's
+  progress); `bench/check_parity.py` compares both servers request by request before anything is
+  measured.
 
 What it leaves out, none of which the benchmarked requests use: form bodies (JSON only, else 415),
 the strict-JSON extras (duplicate keys, lone surrogates), `Idempotency-Key`, 503 mapping of an
@@ -41,24 +53,26 @@ import hashlib
 import json
 import os
 import re
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from urllib.parse import urlencode
 
 import jwt
 from flask import Flask, current_app, g, jsonify, request
 from sqlalchemy import and_, exists, false, func, or_, select
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import sessionmaker
 from werkzeug.exceptions import HTTPException
 from werkzeug.http import HTTP_STATUS_CODES
 
 from api.database import make_engine
-from models import Course, CourseMembership, Section, User, course_categories
+from models import Course, CourseMembership, Lesson, LessonCompletion, Section, User, course_categories
 
 EDITORS = ("creator", "manager")
+PUBLISHED = "published"
 LISTED = ("open", "private")
 MAX_ID = 2**63 - 1
 MAX_SECTIONS = 1000
-READ_ONLY_SECTION_FIELDS = {"id", "lessons_order", "lessons", "num_lessons", "revision"}
+READ_ONLY_SECTION_FIELDS = {"id", "lessons", "num_lessons", "revision"}
 BLANK = " \t\n\v\f\r"
 # The spec's `format: date-time` (rfc3339-validator's pattern, checked on the upper-cased text).
 RFC3339 = re.compile(
@@ -120,6 +134,11 @@ def create_app() -> Flask:
     app.add_url_rule(
         "/api/v2/course/<int:course_id>/section/<int:section_id>/", view_func=change_section, methods=["PUT", "PATCH"]
     )
+    app.add_url_rule(
+        "/api/v2/course/<int:course_id>/section/<int:section_id>/lesson/<int:lesson_id>/complete/",
+        view_func=complete_lesson,
+        methods=["POST"],
+    )
     return app
 
 
@@ -175,22 +194,31 @@ def load_user(user_id: int) -> User:
     return user
 
 
-def role_in(course: Course, user: User) -> str | None:
-    if course.created_by_id == user.id:
-        return "creator"
-    return db().scalar(
-        select(CourseMembership.role).where(
-            CourseMembership.course_id == course.id, CourseMembership.user_id == user.id
+def membership(course: Course, user_id: int) -> tuple[str | None, datetime | None]:
+    """The user's role in the course and when they joined it (None for the creator and outsiders)."""
+    row = (
+        db()
+        .execute(
+            select(CourseMembership.role, CourseMembership.joined_at).where(
+                CourseMembership.course_id == course.id, CourseMembership.user_id == user_id
+            )
         )
+        .first()
     )
+    if course.created_by_id == user_id:
+        return "creator", None
+    return (row.role, row.joined_at) if row else (None, None)
 
 
 def find_course(course_id: int, user: User) -> tuple[Course, str | None]:
-    """The course and the caller's role in it; 404 when it does not exist for this caller."""
+    """The course and the caller's role in it; 404 when it does not exist for this caller.
+
+    When the course exists, the caller's `joined_at` is in `g.joined_at`.
+    """
     # Writers lock the course row (PostgreSQL); only that row, not its creator's, hence `of`.
     lock = {"of": Course} if request.method != "GET" else None
     course = db().get(Course, course_id, with_for_update=lock)
-    role = role_in(course, user) if course is not None and not course.deleted else None
+    role, g.joined_at = membership(course, user.id) if course is not None and not course.deleted else (None, None)
     visible = (
         course is not None
         and not course.deleted
@@ -289,7 +317,7 @@ def section_input(*, name_required: bool) -> dict:
         raise invalid([(None, "type")])
     errors = [
         (key, "unknown_field")
-        for key in sorted(set(body) - {"name", "dripped_at", "drip_delay"} - READ_ONLY_SECTION_FIELDS)
+        for key in sorted(set(body) - {"name", "dripped_at", "drip_delay", "lessons_order"} - READ_ONLY_SECTION_FIELDS)
     ]
     if name_required and "name" not in body:
         errors.append(("name", "required"))
@@ -313,6 +341,11 @@ def section_input(*, name_required: bool) -> dict:
         elif not 0 <= delay <= 3650:
             errors.append(("drip_delay", "minimum" if delay < 0 else "maximum"))
         data["drip_delay"] = delay
+    if "lessons_order" in body:
+        order = body["lessons_order"]
+        if not isinstance(order, list) or not all(isinstance(n, int) and not isinstance(n, bool) for n in order):
+            errors.append(("lessons_order", "type"))
+        data["lessons_order"] = order
     if "dripped_at" in body:
         value = body["dripped_at"]
         if value is not None and not isinstance(value, str):
@@ -350,15 +383,194 @@ def iso(value: datetime | None) -> str | None:
     return value.isoformat() if value is not None else None
 
 
-def section_json(section: Section) -> dict:
+def section_json(section: Section, lessons: list[Lesson]) -> dict:
+    """The section; `lessons` are all of its lessons, in order."""
     return {
         "id": section.id,
         "name": section.name,
         "dripped_at": iso(section.dripped_at),
         "drip_delay": section.drip_delay,
-        "lessons_order": [],
+        "lessons_order": [lesson.id for lesson in lessons],
+        "num_lessons": sum(1 for lesson in lessons if lesson.status == PUBLISHED),
         "revision": section.revision,
     }
+
+
+def reorder(lessons: list[Lesson], order: list[int]) -> list[Lesson]:
+    """The lessons in the order given, which must list each of them once; their positions follow it."""
+    by_id = {lesson.id: lesson for lesson in lessons}
+    if len(order) != len(by_id) or set(order) != set(by_id):
+        raise invalid([("lessons_order", "invalid")])
+    for position, lesson_id in enumerate(order):
+        by_id[lesson_id].position = position
+    return [by_id[lesson_id] for lesson_id in order]
+
+
+def lesson_summary(lesson: Lesson) -> dict:
+    return {
+        "id": lesson.id,
+        "name": lesson.name,
+        "type": lesson.type,
+        "status": lesson.status,
+        "comments_enabled": lesson.comments_enabled,
+    }
+
+
+def lock_json(reason: str | None, available_at: datetime | None = None) -> dict | None:
+    return {"reason": reason, "available_at": iso(available_at)} if reason else None
+
+
+def section_opens_at(course: Course, section: Section, joined_at: datetime | None) -> datetime | None:
+    if course.type == "scheduled":
+        return section.dripped_at
+    if course.type == "structured" and joined_at is not None:
+        return joined_at + timedelta(days=section.drip_delay)
+    return None
+
+
+def course_lessons(course: Course, published_only: bool) -> dict[int, list[Lesson]]:
+    """The course's lessons by section, each section's in order: one query."""
+    query = select(Lesson).where(Lesson.course_id == course.id)
+    if published_only:
+        query = query.where(Lesson.status == PUBLISHED)
+    by_section: dict[int, list[Lesson]] = {}
+    for lesson in db().scalars(query.order_by(Lesson.section_id, Lesson.position)):
+        by_section.setdefault(lesson.section_id, []).append(lesson)
+    return by_section
+
+
+def completions_of(course_id: int, user_id: int) -> dict[int, datetime]:
+    rows = db().execute(
+        select(LessonCompletion.lesson_id, LessonCompletion.created_at).where(
+            LessonCompletion.course_id == course_id, LessonCompletion.user_id == user_id
+        )
+    )
+    return dict(rows.all())
+
+
+def rate(completed: int, total: int) -> int:
+    return 100 * completed // total if total else 0
+
+
+def outline(course: Course, role: str | None, joined_at: datetime | None, user_id: int) -> dict:
+    """The progress part of the Course User Detail: sections with published lessons, locks, counts."""
+    published = course_lessons(course, published_only=True)
+    done = completions_of(course.id, user_id)
+    now = datetime.now(UTC)
+    sections, all_done, next_lesson, last_done = [], True, None, None
+    total = completed = 0
+    for section in course.sections:
+        lessons = published.get(section.id)
+        if not lessons:
+            continue
+        opens_at = section_opens_at(course, section, joined_at)
+        if role in EDITORS:
+            section_lock = None
+        elif role != "joined":
+            section_lock = lock_json("not_joined")
+        elif opens_at is not None and now < opens_at:
+            section_lock = lock_json("drip", opens_at)
+        else:
+            section_lock = None
+        items, completed_here = [], 0
+        for lesson in lessons:
+            lock = section_lock
+            if lock is None and course.enforce_lessons_order and role not in EDITORS and not all_done:
+                lock = lock_json("order")
+            completed_at = done.get(lesson.id)
+            if completed_at is None:
+                all_done = False
+                if lock is None and next_lesson is None:
+                    next_lesson = {"section_id": section.id, "lesson_id": lesson.id}
+            else:
+                completed_here += 1
+                last_done = completed_at if last_done is None else max(last_done, completed_at)
+            items.append(
+                lesson_summary(lesson)
+                | {
+                    "completion_status": "uncompleted" if completed_at is None else "completed",
+                    "locked": lock is not None,
+                    "lock": lock,
+                }
+            )
+        total, completed = total + len(lessons), completed + completed_here
+        sections.append(
+            {
+                "id": section.id,
+                "name": section.name,
+                "dripped_at": iso(section.dripped_at),
+                "drip_delay": section.drip_delay,
+                "lessons_order": [lesson.id for lesson in lessons],
+                "num_lessons": len(lessons),
+                "revision": section.revision,
+                "available_date": iso(opens_at),
+                "locked": section_lock is not None,
+                "lock": section_lock,
+                "num_lessons_completed": completed_here,
+                "lessons": items,
+            }
+        )
+    return {
+        "sections": sections,
+        "num_sections": len(sections),
+        "num_lessons": total,
+        "num_lessons_completed": completed,
+        "user_completion_rate": rate(completed, total),
+        "completed_at": iso(last_done) if total and completed == total else None,
+        "next_lesson": next_lesson,
+    }
+
+
+def completion_rates(course_ids: list[int], user_id: int) -> dict[int, int]:
+    """The user's completion rate in each course: published lessons, and the ones they completed."""
+    if not course_ids:
+        return {}
+    totals = dict(
+        db()
+        .execute(
+            select(Lesson.course_id, func.count())
+            .where(Lesson.course_id.in_(course_ids), Lesson.status == PUBLISHED)
+            .group_by(Lesson.course_id)
+        )
+        .all()
+    )
+    done = dict(
+        db()
+        .execute(
+            select(LessonCompletion.course_id, func.count())
+            .join(Lesson, Lesson.id == LessonCompletion.lesson_id)
+            .where(
+                LessonCompletion.course_id.in_(course_ids),
+                LessonCompletion.user_id == user_id,
+                Lesson.status == PUBLISHED,
+            )
+            .group_by(LessonCompletion.course_id)
+        )
+        .all()
+    )
+    return {course_id: rate(done.get(course_id, 0), totals.get(course_id, 0)) for course_id in course_ids}
+
+
+def average_rate(course: Course) -> int:
+    """The members' (`joined`) mean completion rate, rounded down; 0 without members or lessons."""
+    members = select(CourseMembership.user_id).where(
+        CourseMembership.course_id == course.id, CourseMembership.role == "joined"
+    )
+    count = db().scalar(select(func.count()).select_from(members.subquery()))
+    total = db().scalar(select(func.count()).where(Lesson.course_id == course.id, Lesson.status == PUBLISHED))
+    if not count or not total:
+        return 0
+    done = db().scalar(
+        select(func.count())
+        .select_from(LessonCompletion)
+        .join(Lesson, Lesson.id == LessonCompletion.lesson_id)
+        .where(
+            LessonCompletion.course_id == course.id,
+            LessonCompletion.user_id.in_(members),
+            Lesson.status == PUBLISHED,
+        )
+    )
+    return 100 * done // (total * count)
 
 
 def sees_in_full(course: Course, role: str | None) -> bool:
@@ -366,13 +578,22 @@ def sees_in_full(course: Course, role: str | None) -> bool:
     return course.privacy != "private" or role is not None
 
 
+def digest(body: dict) -> str:
+    text = json.dumps(body, sort_keys=True, separators=(",", ":"), ensure_ascii=False, default=str)
+    return hashlib.sha256(text.encode()).hexdigest()[:20]
+
+
 def minimal_tag(course: Course, body: dict) -> str:
     """The minimal form's tag: a hash of the form itself, which does not reveal the revision."""
-    text = json.dumps(body, sort_keys=True, separators=(",", ":"), ensure_ascii=False, default=str)
-    return f"c{course.id}-m{hashlib.sha256(text.encode()).hexdigest()[:20]}"
+    return f"c{course.id}-m{digest(body)}"
 
 
-def course_json(course: Course, role: str | None, view: str = "user") -> dict:
+def personal_tag(course: Course, body: dict) -> str:
+    """The revision's tag plus a hash of the answer, which also shows the caller's own progress."""
+    return f"c{course.id}-r{course.revision}-p{digest(body)}"
+
+
+def course_json(course: Course, role: str | None, completion_rate: int = 0) -> dict:
     creator = course.created_by
     body = {
         "id": course.id,
@@ -391,7 +612,7 @@ def course_json(course: Course, role: str | None, view: str = "user") -> dict:
         "image_medium": None,
         "image_small": None,
         "deleted": course.deleted,
-        "user_completion_rate": 0,
+        "user_completion_rate": completion_rate,
         "created_at": iso(course.created_at),
         "created_by": {
             "id": creator.id,
@@ -412,13 +633,22 @@ def course_json(course: Course, role: str | None, view: str = "user") -> dict:
             "sections_order": [section.id for section in course.sections],
             "revision": course.revision,
         }
-    if view == "edit":
-        body |= {
-            "sections": [section_json(section) for section in course.sections],
-            "num_sections": len(course.sections),
-            "num_lessons": 0,
-        }
     return body
+
+
+def edit_json(course: Course, role: str, user_id: int) -> dict:
+    """The course with every section and lesson, drafts included (`view=edit`)."""
+    lessons = course_lessons(course, published_only=False)
+    sections = [
+        section_json(section, lessons.get(section.id, []))
+        | {"lessons": [lesson_summary(lesson) for lesson in lessons.get(section.id, [])]}
+        for section in course.sections
+    ]
+    return course_json(course, role, completion_rates([course.id], user_id)[course.id]) | {
+        "sections": sections,
+        "num_sections": len(sections),
+        "num_lessons": sum(len(found) for found in lessons.values()),
+    }
 
 
 def tagged(body: dict, tag: str, status: int = 200):
@@ -445,12 +675,15 @@ def change_section(course_id: int, section_id: int):
     if section is None or section.course_id != course.id:
         raise Problem(404, "No such section in this course.")
     require_match(f"s{section.id}-r{section.revision}")
+    lessons = section.lessons
+    if "lessons_order" in data:
+        lessons = reorder(lessons, data.pop("lessons_order"))
     for name, value in data.items():
         setattr(section, name, value)
     section.revision = Section.revision + 1
     course.revision = Course.revision + 1
     db().flush()
-    response = tagged(section_json(section), f"s{section.id}-r{section.revision}")
+    response = tagged(section_json(section, lessons), f"s{section.id}-r{section.revision}")
     db().commit()
     return response
 
@@ -464,12 +697,14 @@ def create_section(course_id: int):
     require_editor(role)
     if len(course.sections) >= MAX_SECTIONS:
         raise Problem(409, f"A course holds at most {MAX_SECTIONS} sections.", [(None, "limit")])
+    # A new section holds no lesson yet: the only order it takes is the empty one.
+    reorder([], data.pop("lessons_order", []))
     position = max((s.position for s in course.sections), default=-1) + 1
     section = Section(position=position, **({"drip_delay": 0} | data))
     course.sections.append(section)
     course.revision = Course.revision + 1
     db().flush()
-    response = tagged(section_json(section), f"s{section.id}-r{section.revision}", 201)
+    response = tagged(section_json(section, []), f"s{section.id}-r{section.revision}", 201)
     db().commit()
     return response
 
@@ -477,25 +712,42 @@ def create_section(course_id: int):
 def get_course(course_id: int):
     user_id = authenticated_user_id()
     check_id("id", course_id)
-    query_args({"view"})
+    query_args({"view", "user"})
+    errors = []
     view = request.args.get("view", "user")
-    if view not in ("user", "edit"):
-        raise invalid([("view", "enum")])
+    if view not in ("user", "edit", "dashboard"):
+        errors.append(("view", "enum"))
+    shown_user = int_arg("user", None, 1, MAX_ID, errors)
+    if errors:
+        raise invalid(errors)
     course, role = find_course(course_id, load_user(user_id))
+    joined_at = g.joined_at
     if view == "edit":
         require_editor(role)
-    body = None
-    if sees_in_full(course, role):
-        tag = f"c{course.id}-r{course.revision}"
-    else:  # the minimal form, built even for a 304, to compare its tag
-        body = course_json(course, role)
-        tag = minimal_tag(course, body)
+        body = edit_json(course, role, user_id)
+    elif view == "dashboard":
+        require_editor(role)
+        body = course_json(course, role) | outline(course, role, joined_at, user_id)
+        body["avg_completion_rate"] = average_rate(course)
+    else:
+        if shown_user is not None:
+            require_editor(role)
+            user_id = shown_user
+            role, joined_at = membership(course, user_id)
+            if role is None:
+                raise Problem(404, "That user is not a member of this course.", [("user", "not_found")])
+        if sees_in_full(course, role):
+            body = course_json(course, role) | outline(course, role, joined_at, user_id)
+        else:
+            body = course_json(course, role, completion_rates([course.id], user_id)[course.id])
+    # The minimal form's tag hides the revision; the others show it, with what is the caller's own.
+    tag = personal_tag(course, body) if view != "user" or sees_in_full(course, role) else minimal_tag(course, body)
     if request.if_none_match.contains_weak(tag):
         response = current_app.response_class(status=304)
         response.set_etag(tag)
         del response.headers["Content-Type"]
         return response
-    return tagged(body if body is not None else course_json(course, role, view), tag)
+    return tagged(body, tag)
 
 
 def search_courses():
@@ -551,8 +803,11 @@ def search_courses():
         )
         .all()
     )
+    rates = completion_rates([course.id for course in courses], user.id)
     results = [
-        course_json(course, "creator" if course.created_by_id == user.id else memberships.get(course.id))
+        course_json(
+            course, "creator" if course.created_by_id == user.id else memberships.get(course.id), rates[course.id]
+        )
         for course in courses
     ]
     return jsonify(
@@ -569,3 +824,61 @@ def page_link(limit: int, offset: int) -> str:
     args = request.args.copy()
     args["limit"], args["offset"] = str(limit), str(offset)
     return f"{request.base_url}?{urlencode(list(args.items(multi=True)))}"
+
+
+def complete_lesson(course_id: int, section_id: int, lesson_id: int):
+    """Mark a lesson completed for the caller: any lesson for its editors, an open published one for a member."""
+    user_id = authenticated_user_id()
+    check_id("id", course_id)
+    check_id("section_id", section_id)
+    check_id("lesson_id", lesson_id)
+    query_args(set())
+    course, role = find_course(course_id, load_user(user_id))
+    if role not in EDITORS and role != "joined":
+        raise Problem(403, "Only members of the course may take its lessons.", [(None, "not_joined")])
+    lesson = db().get(Lesson, lesson_id)
+    if (
+        lesson is None
+        or lesson.course_id != course.id
+        or lesson.section_id != section_id
+        or (role == "joined" and lesson.status != PUBLISHED)
+    ):
+        raise Problem(404, "No such lesson in this section.")
+    if role == "joined":
+        check_open(course, lesson, user_id, g.joined_at)
+    insert = postgresql.insert if db().get_bind().dialect.name == "postgresql" else sqlite.insert
+    db().execute(
+        insert(LessonCompletion)
+        .values(lesson_id=lesson.id, user_id=user_id, course_id=course.id, created_at=datetime.now(UTC))
+        .on_conflict_do_nothing(index_elements=["lesson_id", "user_id"])
+    )
+    db().commit()
+    response = current_app.response_class(status=204)
+    del response.headers["Content-Type"]
+    return response
+
+
+def check_open(course: Course, lesson: Lesson, user_id: int, joined_at: datetime | None) -> None:
+    """403 `locked` when the member's section has not opened, or an earlier lesson waits to be completed."""
+    section = db().get(Section, lesson.section_id)
+    opens_at = section_opens_at(course, section, joined_at)
+    if opens_at is not None and datetime.now(UTC) < opens_at:
+        raise Problem(403, f"This lesson opens at {opens_at.isoformat()}.", [(None, "locked")])
+    if not course.enforce_lessons_order:
+        return
+    earlier = (
+        select(func.count())
+        .select_from(Lesson)
+        .join(Section, Section.id == Lesson.section_id)
+        .where(
+            Lesson.course_id == course.id,
+            Lesson.status == PUBLISHED,
+            or_(
+                Section.position < section.position,
+                and_(Section.id == section.id, Lesson.position < lesson.position),
+            ),
+            ~exists().where(LessonCompletion.lesson_id == Lesson.id, LessonCompletion.user_id == user_id),
+        )
+    )
+    if db().scalar(earlier):
+        raise Problem(403, "Complete the lessons before this one first.", [(None, "locked")])
