@@ -13,6 +13,14 @@ openapi/v2.yaml (its top description and each operation's description), written 
 * A section is only found under its own course: under any other course's path it answers 404 to
   those who may edit that course; those who may only see it get 403 whatever the section id.
 * Staff have no extra rights over courses; they alone may create categories (others get 403).
+* `view=dashboard`, and `view=user` with `user=ID` (the course as one of its members sees it), are
+  for the creator and the managers: 403 to anyone else who sees the course.
+* Lessons (the `progress` tag and the lesson operations): listing, creating, changing and deleting
+  them is for the creator and the managers, like sections, with the same 403-before-lookup rule.
+  Reading a lesson and marking it complete or incomplete is also open to members (`joined`) for a
+  published lesson that is not locked (every lesson of the world is one: self-paced courses, no
+  enforced order); a lesson is only found under its own section of its own course (404 to editors
+  and members otherwise). Anyone else who sees the course gets 403 `not_joined` whatever the ids.
 
 Every cell builds its own small world (the database is emptied per test) and asserts the exact status.
 A second check counts the cells where the rules say "not allowed" but the API answered 2xx; the module
@@ -25,7 +33,7 @@ import uuid
 import pytest
 
 from api.app import load_spec
-from tests.support.http import API, COURSES, course_url
+from tests.support.http import API, COURSES, course_url, error_codes
 from tests.support.tokens import auth
 
 # --- The people and the targets ------------------------------------------------------------------
@@ -44,6 +52,8 @@ PRIVACIES = ["open", "private", "secret", ""]
 PRIVACY_IDS = {"open": "open", "private": "private", "secret": "secret", "": "draft"}
 
 OWN, FOREIGN, FOREIGN_SECTION = "own", "foreign", "foreign_section"
+# A lesson of the own course's second section, asked for under its first section.
+OTHER_SECTION_LESSON = "other_section_lesson"
 
 # Each caller's relation to each course of the world built by `World` (absent: no relation).
 # `own` is the course the caller's role refers to; `sibling` (same creator, same members, and managed by
@@ -72,7 +82,25 @@ COURSE_OPERATIONS = {
     "put_section": ("PUT", "section", 200),
     "patch_section": ("PATCH", "section", 200),
     "delete_section": ("DELETE", "section", 204),
+    "get_course_dashboard": ("GET", "course", 200),  # view=dashboard
+    "get_course_as_member": ("GET", "course", 200),  # view=user&user=<the joined user>
+    "list_lessons": ("GET", "lessons", 200),
+    "create_lesson": ("POST", "lessons", 201),
+    "get_lesson": ("GET", "lesson", 200),
+    "put_lesson": ("PUT", "lesson", 200),
+    "patch_lesson": ("PATCH", "lesson", 200),
+    "delete_lesson": ("DELETE", "lesson", 204),
+    "complete_lesson": ("POST", "complete", 204),
+    "incomplete_lesson": ("POST", "incomplete", 204),
 }
+# Query parameters of the operations that are variants of GET /course/{id}/ (`user` is filled in later).
+VIEWS = {
+    "get_course_edit": {"view": "edit"},
+    "get_course_dashboard": {"view": "dashboard"},
+    "get_course_as_member": {"view": "user", "user": None},
+}
+# The lesson operations a member may use on a lesson open to them; the others are for editors.
+TAKING_LESSONS = {"get_lesson", "complete_lesson", "incomplete_lesson"}
 GLOBAL_OPERATIONS = {
     "create_course": ("POST", f"{COURSES}", 201),
     "list_courses": ("GET", f"{COURSES}", 200),
@@ -82,13 +110,16 @@ GLOBAL_OPERATIONS = {
     "health": ("GET", f"{API}/health/", 200),
     "get_media": ("GET", f"{API}/media/course/1/{'0' * 32}-96.webp", 404),
 }
-SPEC_OPERATIONS = 18  # view=edit is a variant of GET /course/{id}/, not an operation of its own
+SPEC_OPERATIONS = 26  # the views are variants of GET /course/{id}/, not operations of their own
 
 
 def targets_of(operation):
     """A section id from another course only makes sense for the operations that take a section id."""
-    if COURSE_OPERATIONS[operation][1] == "section":
+    kind = COURSE_OPERATIONS[operation][1]
+    if kind in ("section", "lessons"):
         return [OWN, FOREIGN, FOREIGN_SECTION]
+    if kind in ("lesson", "complete", "incomplete"):
+        return [OWN, FOREIGN, FOREIGN_SECTION, OTHER_SECTION_LESSON]
     return [OWN, FOREIGN]
 
 
@@ -122,10 +153,13 @@ def expected(operation, role, target=None, privacy=None):
         return 404
     if operation == "get_course":
         return 200
+    misplaced = target in (FOREIGN_SECTION, OTHER_SECTION_LESSON)
+    if operation in TAKING_LESSONS and relation == "joined":
+        return 404 if misplaced else COURSE_OPERATIONS[operation][2]
     if relation not in ("creator", "manager"):
-        return 403  # before any section lookup: a non-editor cannot tell which section ids exist
-    if target == FOREIGN_SECTION:
-        return 404  # a section of another course does not exist here
+        return 403  # before any section or lesson lookup: a non-editor cannot tell which ids exist
+    if misplaced:
+        return 404  # a section of another course, or a lesson of another section, does not exist here
     return COURSE_OPERATIONS[operation][2]
 
 
@@ -148,6 +182,7 @@ class World:
         }
         self.outsider = make.user(username="outsider")
         self.newcomer = make.user(username="newcomer")
+        self.foreign_member = make.user(username="foreign_member")
         u = self.users
         self.courses = {}  # (kind, privacy) -> course
         for privacy in privacies:
@@ -158,8 +193,16 @@ class World:
                 u[CREATOR], privacy=privacy, sections=1, managers=[u[MANAGER], u[OTHER_MANAGER]], joined=[u[JOINED]]
             )
             self.courses["foreign", privacy] = make.course(
-                self.outsider, privacy=privacy, sections=1, managers=[make.user()], joined=[make.user()]
+                self.outsider, privacy=privacy, sections=1, managers=[make.user()], joined=[self.foreign_member]
             )
+        # One published lesson in every section, in the section's order.
+        self.lessons = {
+            section.id: make.lesson(section) for course in self.courses.values() for section in self.sections(course)
+        }
+
+    @staticmethod
+    def sections(course):
+        return sorted(course.sections, key=lambda section: section.position)
 
     def headers(self, role):
         return {} if role == ANONYMOUS else auth(self.users[role])
@@ -174,17 +217,29 @@ def course_request(world, operation, target, privacy):
     method, kind, _ = COURSE_OPERATIONS[operation]
     course = world.courses["foreign" if target == FOREIGN else "own", privacy]
     section = {
-        OWN: lambda: course.sections[0],
-        FOREIGN: lambda: course.sections[0],
-        FOREIGN_SECTION: lambda: world.courses["sibling", privacy].sections[0],
+        OWN: lambda: world.sections(course)[0],
+        FOREIGN: lambda: world.sections(course)[0],
+        FOREIGN_SECTION: lambda: world.sections(world.courses["sibling", privacy])[0],
+        OTHER_SECTION_LESSON: lambda: world.sections(course)[0],
     }[target]
+    lesson = {
+        OTHER_SECTION_LESSON: lambda: world.lessons[world.sections(course)[1].id],
+    }.get(target, lambda: world.lessons[section().id])
     url = {
         "course": lambda: course_url(course),
         "sections": lambda: course_url(course, "section"),
         "roles": lambda: course_url(course, "role"),
         "section": lambda: course_url(course, "section", section()),
+        "lessons": lambda: course_url(course, "section", section(), "lesson"),
+        "lesson": lambda: course_url(course, "section", section(), "lesson", lesson()),
+        "complete": lambda: course_url(course, "section", section(), "lesson", lesson(), "complete"),
+        "incomplete": lambda: course_url(course, "section", section(), "lesson", lesson(), "incomplete"),
     }[kind]()
-    params = {"view": "edit"} if operation == "get_course_edit" else None
+    params = dict(VIEWS.get(operation, {})) or None
+    if params and "user" in params:
+        # A member of the course asked about: the joined user of the world (a member of `foreign`
+        # for its own course, so that its editors would be answered 200 too).
+        params["user"] = world.users[JOINED].id if target != FOREIGN else world.foreign_member.id
     body = {
         "put_course": lambda: {"name": unique("Put"), "type": "structured"},
         "patch_course": lambda: {"name": unique("Patch")},
@@ -192,6 +247,9 @@ def course_request(world, operation, target, privacy):
         "change_roles": lambda: {"joined": [world.newcomer.id]},
         "put_section": lambda: {"name": unique("Put section")},
         "patch_section": lambda: {"name": unique("Patch section")},
+        "create_lesson": lambda: {"name": unique("New lesson")},
+        "put_lesson": lambda: {"name": unique("Put lesson")},
+        "patch_lesson": lambda: {"name": unique("Patch lesson")},
     }.get(operation, lambda: None)()
     return method, url, params, body
 
@@ -246,11 +304,19 @@ def test_course_operation(client, make, operation, role, target, privacy):
     kwargs = {"json": body} if body is not None else {}
     response = client.request(method, url, params=params, headers=world.headers(role), **kwargs)
 
-    describe = f"{role} {method} {url}{'?view=edit' if params else ''} ({PRIVACY_IDS[privacy]}, {target})"
+    describe = f"{role} {method} {url} {params or ''} ({PRIVACY_IDS[privacy]}, {target})"
     check(response, want, describe)
+    relation = relation_of(role, "foreign" if target == FOREIGN else "own")
+    if want == 403 and operation in TAKING_LESSONS:
+        # A non-member is told to join; a joined member is never refused here (their lesson is open).
+        assert relation is None, describe
+        assert error_codes(response.json()) == {None: ["not_joined"]}, describe
+    if want == 200 and operation == "get_course_as_member":
+        assert response.json()["join_status"] == "joined", describe
+    if want == 200 and operation == "get_course_dashboard":
+        assert response.json()["avg_completion_rate"] == 0, describe
     if operation == "get_course" and want == 200:
         # `private` courses show their minimal form to non-members, everything else the full course.
-        relation = relation_of(role, "foreign" if target == FOREIGN else "own")
         minimal = privacy == "private" and relation is None
         data = response.json()
         assert ("description" not in data) == minimal, describe
@@ -332,6 +398,38 @@ def test_the_matrix_covers_every_operation_of_the_spec():
         "sections": "/course/{id}/section/",
         "roles": "/course/{id}/role/",
         "section": "/course/{id}/section/{section_id}/",
+        "lessons": "/course/{id}/section/{section_id}/lesson/",
+        "lesson": "/course/{id}/section/{section_id}/lesson/{lesson_id}/",
+        "complete": "/course/{id}/section/{section_id}/lesson/{lesson_id}/complete/",
+        "incomplete": "/course/{id}/section/{section_id}/lesson/{lesson_id}/incomplete/",
     }
     covered |= {(method, kinds[kind]) for method, kind, _ in COURSE_OPERATIONS.values()}
     assert covered == operations
+
+
+def test_the_matrix_covers_every_view_and_the_user_parameter():
+    parameters = {p["name"]: p for p in load_spec()["paths"]["/course/{id}/"]["get"]["parameters"] if "name" in p}
+    views = {params["view"] for params in VIEWS.values()} | {"user"}  # plain get_course is view=user
+    assert views == set(parameters["view"]["schema"]["enum"])
+    assert {name for params in VIEWS.values() for name in params} == {"view", "user"}
+    assert "user" in parameters
+
+
+@pytest.mark.parametrize("caller", [CREATOR, MANAGER])
+@pytest.mark.parametrize(
+    ("whom", "status"),
+    [(JOINED, 200), (MANAGER, 200), (CREATOR, 200), (UNRELATED, 404), (OTHER_MANAGER, 404), ("nobody", 404)],
+)
+def test_user_parameter_names_someone_with_a_role(client, make, caller, whom, status):
+    """`user=ID` shows the course as a member, manager or the creator sees it; anyone else is 404."""
+    world = World(make, ["open"])
+    course = world.courses["own", "open"]
+    user_id = 999_999 if whom == "nobody" else world.users[whom].id
+
+    response = client.get(course_url(course), params={"user": user_id}, headers=world.headers(caller))
+
+    assert response.status_code == status, response.text
+    if status == 200:
+        assert response.json()["join_status"] == RELATIONS["own"][whom]
+    else:
+        assert list(error_codes(response.json())) == ["user"]

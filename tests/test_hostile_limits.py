@@ -25,16 +25,18 @@ FORM = "application/x-www-form-urlencoded"
 
 @pytest.fixture
 def world(make, alice):
-    """alice (staff) with a course of two sections, and a stranger, bob."""
+    """alice (staff) with a course of two sections, a published lesson in the first, and a stranger, bob."""
     alice.is_staff = True
     make.db.commit()
     course = make.course(alice, sections=2, name="Existing")
+    first = sorted(course.sections, key=lambda s: s.position)[0]
     bob = make.user(username="bob")
     return {
         "alice": {"Authorization": f"Bearer {make_token(alice.id)}"},
         "bob": {"Authorization": f"Bearer {make_token(bob.id)}"},
         "course": course.id,
-        "section": sorted(course.sections, key=lambda s: s.position)[0].id,
+        "section": first.id,
+        "lesson": make.lesson(first).id,
         "bob_id": bob.id,
     }
 
@@ -50,7 +52,9 @@ def form(fields: dict) -> bytes:
     return "&".join(f"{quote(k)}={quote(str(v))}" for k, v in fields.items()).encode()
 
 
-# Every writing operation with a body: (method, path, media types it takes). `{course}`/`{section}` are filled in.
+# Every writing operation with a body: (method, path, media types it takes). `{course}`, `{section}` and
+# `{lesson}` are filled in.
+LESSON = COURSES + "{course}/section/{section}/lesson/{lesson}/"
 WRITES = {
     "post-course": ("POST", COURSES, ("json", "form", "multipart")),
     "put-course": ("PUT", COURSES + "{course}/", ("json", "form", "multipart")),
@@ -60,7 +64,12 @@ WRITES = {
     "patch-section": ("PATCH", COURSES + "{course}/section/{section}/", ("json", "form")),
     "post-role": ("POST", COURSES + "{course}/role/", ("json", "form")),
     "post-category": ("POST", f"{API}/category/", ("json", "form")),
+    "post-lesson": ("POST", COURSES + "{course}/section/{section}/lesson/", ("json",)),
+    "put-lesson": ("PUT", LESSON, ("json",)),
+    "patch-lesson": ("PATCH", LESSON, ("json",)),
 }
+# The POSTs that take no body at all.
+MARKS = {"complete": LESSON + "complete/", "incomplete": LESSON + "incomplete/"}
 # Bodies every schema refuses: an empty name, a NUL in it, one too long, an unknown field, a missing name.
 BAD_BODIES = {
     "empty-name": {"name": ""},
@@ -71,7 +80,17 @@ BAD_BODIES = {
     "missing-name": {"type": "structured"},  # required on POST and PUT; PATCH takes it
 }
 SPELLINGS = {
-    "json": ("application/json", ["Application/JSON", "APPLICATION/JSON; charset=UTF-8", "application/Json"]),
+    "json": (
+        "application/json",
+        [
+            "Application/JSON",
+            "APPLICATION/JSON; charset=UTF-8",
+            "application/Json",
+            "application/json;charset=utf-8",
+            'application/json; charset="UTF-8"',
+            "application/json ; Charset=utf-8",
+        ],
+    ),
     "form": (FORM, ["Application/x-www-form-urlencoded", "APPLICATION/X-WWW-FORM-URLENCODED"]),
     "multipart": (
         "multipart/form-data; boundary=XyZzY",
@@ -131,6 +150,21 @@ class TestMediaTypeCase:
         response = client.post(COURSES, content=b"{}", headers={**world["alice"], "Content-Type": content_type})
 
         refused(response, 415, db, before)
+
+    # The types a lesson write does not take stay refused in every spelling.
+    @pytest.mark.parametrize("op", ["post-lesson", "put-lesson", "patch-lesson"])
+    @pytest.mark.parametrize("kind", ["form", "multipart"])
+    def test_lesson_writes_refuse_other_types_in_any_spelling(self, client, db, world, op, kind):
+        method, template, _ = WRITES[op]
+        content = ENCODE[kind]({"name": "Sneaky"})
+        for spelling in [SPELLINGS[kind][0], *SPELLINGS[kind][1]]:
+            before = snapshot(db)
+
+            response = client.request(
+                method, template.format(**world), content=content, headers={**world["alice"], "Content-Type": spelling}
+            )
+
+            assert error_codes(refused(response, 415, db, before)) == {None: ["unsupported_media_type"]}, spelling
 
     def test_two_content_types_are_refused(self, client, db, world):
         before = snapshot(db)
@@ -252,12 +286,17 @@ class TestBoundedErrors:
 class TestBoundedBodies:
     @pytest.mark.parametrize(
         ("method", "where"),
-        [("GET", "course"), ("DELETE", "course"), ("HEAD", "course"), ("GET", "sections"), ("GET", "categories")],
+        [("GET", "course"), ("DELETE", "course"), ("HEAD", "course"), ("GET", "sections"), ("GET", "categories")]
+        + [("GET", "lessons"), ("GET", "lesson"), ("HEAD", "lesson"), ("DELETE", "lesson")]
+        + [("POST", "complete"), ("POST", "incomplete")],
     )
     def test_a_body_where_none_belongs_is_refused(self, client, db, world, method, where):
         before = snapshot(db)
         url = {"course": course_url(world["course"]), "sections": course_url(world["course"], "section")}
         url["categories"] = f"{API}/category/"
+        url["lessons"] = course_url(world["course"], "section", world["section"], "lesson")
+        url["lesson"] = LESSON.format(**world)
+        url |= {name: template.format(**world) for name, template in MARKS.items()}
 
         response = client.request(
             method, url[where], content=b"x" * 10, headers={**world["alice"], "Content-Type": FORM}
@@ -267,6 +306,30 @@ class TestBoundedBodies:
         assert snapshot(db) == before
         if method != "HEAD":
             assert error_codes(response.json()) == {None: ["body_not_allowed"]}
+
+    @pytest.mark.parametrize("mark", MARKS)
+    @pytest.mark.parametrize(
+        ("content_type", "content"),
+        [
+            ("application/json", b"{}"),
+            ("application/json", b"null"),
+            ("application/json; charset=utf-8", b'{"completed": true}'),
+            ("Application/JSON", b"[]"),
+            ("text/plain", b"done"),
+            (FORM, b"completed=1"),
+            ("multipart/form-data; boundary=XyZzY", multipart({"completed": "1"})),
+            ("application/octet-stream", b"\x00\x01"),
+        ],
+        ids=["empty-object", "null", "charset", "upper-case", "text", "form", "multipart", "octets"],
+    )
+    def test_a_mark_with_a_body_is_refused_and_records_nothing(self, client, db, world, mark, content_type, content):
+        before = snapshot(db)
+        url = MARKS[mark].format(**world)
+
+        response = client.post(url, content=content, headers={**world["alice"], "Content-Type": content_type})
+
+        body = refused(response, 400, db, before)
+        assert error_codes(body) == {None: ["body_not_allowed"]}
 
     @pytest.mark.parametrize(
         ("method", "path", "status"),
@@ -307,6 +370,21 @@ class TestBoundedBodies:
 
         assert asyncio.run(call()) == status
         assert read == []
+
+    @pytest.mark.parametrize("op", ["post-lesson", "put-lesson", "patch-lesson"])
+    def test_a_lesson_write_has_the_plain_limit(self, client, db, world, settings, op):
+        before = snapshot(db)
+        method, template, _ = WRITES[op]
+        content = ENCODE["json"]({"name": "Big", "text": "x" * (settings.max_body_bytes + 10)})
+
+        response = client.request(
+            method,
+            template.format(**world),
+            content=content,
+            headers={**world["alice"], "Content-Type": "application/json"},
+        )
+
+        refused(response, 413, db, before)
 
     @pytest.mark.parametrize("kind", ["json", "form", "multipart"])
     def test_a_course_write_without_a_picture_keeps_the_plain_limit(self, client, db, world, settings, kind):
@@ -420,6 +498,62 @@ class TestSmall500s:
 
         body = refused(response, 400, db, before)
         assert error_codes(body) == {None: ["parse_error"]}
+
+    @pytest.mark.parametrize("field", ["medias", "text", "x"])
+    @pytest.mark.parametrize("op", ["post-lesson", "put-lesson", "patch-lesson"])
+    def test_lesson_json_nested_too_deep_is_refused_at_parse_time(self, client, db, world, op, field):
+        before = snapshot(db)
+        method, template, _ = WRITES[op]
+        nested = b"[" * MAX_DEPTH + b"]" * MAX_DEPTH
+        content = b'{"name": "Deep", "' + field.encode() + b'": ' + nested + b"}"
+
+        response = client.request(
+            method,
+            template.format(**world),
+            content=content,
+            headers={**world["alice"], "Content-Type": "application/json"},
+        )
+
+        assert error_codes(refused(response, 400, db, before)) == {None: ["parse_error"]}
+
+    @pytest.mark.parametrize("op", ["post-lesson", "put-lesson", "patch-lesson"])
+    def test_lesson_json_with_too_many_containers_is_refused(self, client, db, world, op):
+        before = snapshot(db)
+        method, template, _ = WRITES[op]
+        content = '{"name": "Many", "medias": [' + ",".join(["{}"] * (MAX_CONTAINERS + 1)) + "]}"
+
+        response = client.request(
+            method,
+            template.format(**world),
+            content=content,
+            headers={**world["alice"], "Content-Type": "application/json"},
+        )
+
+        assert error_codes(refused(response, 400, db, before)) == {None: ["parse_error"]}
+
+    @pytest.mark.parametrize("op", ["post-lesson", "put-lesson", "patch-lesson"])
+    def test_lesson_errors_are_bounded(self, client, db, world, op):
+        before = snapshot(db)
+        method, template, _ = WRITES[op]
+        body = {"name": "Fine", "medias": ["x"] * 5000} | {f"unknown{i}": 1 for i in range(5000)}
+
+        response, seconds = _timed(client, method, template.format(**world), json=body, headers=world["alice"])
+
+        assert len(refused(response, 400, db, before)["errors"]) <= MAX_ERRORS
+        assert len(response.content) < 12_000
+        assert seconds < 1
+
+    @pytest.mark.parametrize("op", ["post-lesson", "put-lesson", "patch-lesson"])
+    def test_a_long_lesson_name_that_fails_the_pattern_is_refused_quickly(self, client, db, world, op):
+        before = snapshot(db)
+        method, template, _ = WRITES[op]
+
+        response, seconds = _timed(
+            client, method, template.format(**world), json={"name": " " * 200_000 + "\x00"}, headers=world["alice"]
+        )
+
+        assert error_codes(refused(response, 400, db, before)) == {"name": ["maxLength"]}
+        assert seconds < 1
 
     def test_json_at_the_depth_limit_is_parsed(self, client, world):
         content = b'{"name": "Deep", "x": ' + b"[" * (MAX_DEPTH - 1) + b"]" * (MAX_DEPTH - 1) + b"}"

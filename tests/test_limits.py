@@ -1,7 +1,7 @@
 """Bodies over the size limit are refused before they are read, and change nothing.
 
-Section writes have the plain limit (MAX_BODY_BYTES); course writes get room for one picture more,
-used only by a body that really carries one.
+Section and lesson writes have the plain limit (MAX_BODY_BYTES); course writes get room for one picture
+more, used only by a body that really carries one.
 """
 
 import base64
@@ -12,7 +12,7 @@ import random
 from PIL import Image
 from sqlalchemy import func, select
 
-from models import Course, Section
+from models import Course, Lesson, Section
 from tests.support.http import API, course_url, problem
 from tests.support.tokens import auth
 
@@ -117,3 +117,59 @@ class TestBodyLimit:
 
         assert problem(response, 415)["errors"][0]["messages"][0]["code"] == "unsupported_media_type"
         assert course_count(db) == 0
+
+
+def lesson_count(db):
+    return db.scalar(select(func.count()).select_from(Lesson))
+
+
+class TestLessonBodies:
+    @staticmethod
+    def urls(make, alice):
+        course = make.course(alice, sections=1)
+        lesson = make.lesson(course.sections[0], name="Kept", html="<p>Kept</p>")
+        lessons = course_url(course, "section", course.sections[0], "lesson")
+        return {"POST": lessons, "PUT": f"{lessons}{lesson.id}/", "PATCH": f"{lessons}{lesson.id}/"}, lesson
+
+    def test_a_declared_length_over_the_limit_is_refused_by_every_write(self, client, alice, make, db):
+        urls, lesson = self.urls(make, alice)
+        body = json.dumps({"name": "Big", "text": "t" * LIMIT})
+
+        for method, url in urls.items():
+            response = client.request(
+                method, url, content=body, headers={**auth(alice), "Content-Type": "application/json"}
+            )
+
+            assert problem(response, 413)["errors"][0]["messages"][0]["code"] == "too_large", method
+        db.expire_all()
+        assert lesson_count(db) == 1
+        assert (db.get(Lesson, lesson.id).name, db.get(Lesson, lesson.id).revision) == ("Kept", 1)
+
+    def test_a_chunked_body_is_refused_once_it_passes_the_limit(self, client, alice, make, db):
+        urls, _ = self.urls(make, alice)
+        chunk = b" " * 65536
+
+        def chunks():
+            yield b'{"name": "Chunked", "text": "'
+            for _ in range(LIMIT // len(chunk) + 1):
+                yield chunk
+            yield b'"}'
+
+        response = client.post(
+            urls["POST"], content=chunks(), headers={**auth(alice), "Content-Type": "application/json"}
+        )
+
+        problem(response, 413)
+        assert lesson_count(db) == 1
+
+    def test_the_longest_text_fits_the_limit(self, client, alice, make, db):
+        """200 000 characters of four bytes each, sent as UTF-8, still fit in the body limit."""
+        urls, _ = self.urls(make, alice)
+        text = "\U0001f600" * 200_000
+        body = json.dumps({"name": "Longest", "text": text}, ensure_ascii=False).encode()
+        assert len(body) < LIMIT
+
+        response = client.post(urls["POST"], content=body, headers={**auth(alice), "Content-Type": "application/json"})
+
+        assert response.status_code == 201, response.text
+        assert response.json()["html"] == text

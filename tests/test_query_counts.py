@@ -7,7 +7,7 @@ import pytest
 from sqlalchemy import and_, event, select
 from sqlalchemy.orm import Session
 
-from models import Course, Section
+from models import Course, CourseMembership, Lesson, LessonCompletion, Section, User
 from tests.support.http import API
 from tests.support.tokens import auth
 
@@ -52,6 +52,91 @@ def test_course_requests_cost_the_same_with_1_or_500_sections(app, client, make,
         json = {"sections_order": [s.id for s in reversed(course.sections)]} if body else None
         counts.append(statements_for(app, client, method, f"{API}/course/{course.id}{suffix}", alice, json=json))
     assert counts[0] == counts[1]
+
+
+def course_with_lessons(db, make, creator, sections, lessons, members, **fields):
+    """A course of `sections` × `lessons` published lessons and `members` joined users, the first of whom
+    completed the first half of the lessons (in course order). Rows are written in bulk: the factory's
+    one commit per row would make the big cases slow."""
+    course = make.course(creator, sections=sections, **fields)
+    ordered = sorted(course.sections, key=lambda section: section.position)
+    rows = [
+        Lesson(
+            course_id=course.id,
+            section_id=section.id,
+            name=f"Lesson {section.position}.{n}",
+            status="published",
+            position=n,
+            created_by_id=creator.id,
+            html="<p>Text</p>",
+        )
+        for section in ordered
+        for n in range(lessons)
+    ]
+    db.add_all(rows)
+    people = [User(username=f"member-{course.id}-{n}", real_name="") for n in range(members)]
+    db.add_all(people)
+    db.flush()
+    db.add_all(CourseMembership(course_id=course.id, user_id=user.id, role="joined") for user in people)
+    half = len(rows) // 2
+    db.add_all(
+        LessonCompletion(lesson_id=lesson.id, user_id=people[0].id, course_id=course.id) for lesson in rows[:half]
+    )
+    db.commit()
+    return course, rows, people[0], half
+
+
+def lesson_url(lesson, *rest):
+    return f"{API}/course/{lesson.course_id}/section/{lesson.section_id}/lesson/{lesson.id}/" + "".join(
+        f"{part}/" for part in rest
+    )
+
+
+# (sections, lessons per section, members): the smallest and the largest of each, and both at once.
+SIZES = [(2, 2, 1), (20, 25, 1), (2, 2, 200), (20, 25, 200)]
+# Who asks, and what; `first_open` is the member's next lesson, `last_done` the last one they completed.
+LESSON_REQUESTS = {
+    "view-user-as-member": ("member", "GET", lambda c, first_open, last_done: f"{API}/course/{c.id}/"),
+    "view-edit": ("creator", "GET", lambda c, first_open, last_done: f"{API}/course/{c.id}/?view=edit"),
+    "view-dashboard": ("creator", "GET", lambda c, first_open, last_done: f"{API}/course/{c.id}/?view=dashboard"),
+    "view-user-of-a-member": ("creator", "GET", lambda c, first_open, last_done: f"{API}/course/{c.id}/?user="),
+    "list-lessons": (
+        "creator",
+        "GET",
+        lambda c, first_open, last_done: f"{API}/course/{c.id}/section/{first_open.section_id}/lesson/",
+    ),
+    "get-lesson-as-member": ("member", "GET", lambda c, first_open, last_done: lesson_url(first_open)),
+    "complete": ("member", "POST", lambda c, first_open, last_done: lesson_url(first_open, "complete")),
+    "incomplete": ("member", "POST", lambda c, first_open, last_done: lesson_url(last_done, "incomplete")),
+}
+
+
+@pytest.mark.parametrize("request_id", LESSON_REQUESTS)
+def test_lesson_requests_cost_the_same_whatever_the_size_of_the_course(app, client, db, make, alice, request_id):
+    """The issue's bar: 2×2 or 20×25 sections × lessons, 1 or 200 members, the same number of statements.
+
+    A structured course that enforces the order (every section open from the day of joining), so that
+    drip dates and order locks are both worked out; the member has done the first half.
+    """
+    who, method, url_of = LESSON_REQUESTS[request_id]
+    counts = {}
+    for size in SIZES:
+        course, lessons, member, half = course_with_lessons(
+            db, make, alice, *size, type="structured", enforce_lessons_order=True
+        )
+        url = url_of(course, lessons[half], lessons[half - 1])
+        if url.endswith("?user="):
+            url += str(member.id)
+        counts[size] = statements_for(app, client, method, url, member if who == "member" else alice)
+    assert len(set(counts.values())) == 1, counts
+
+
+def test_list_sections_costs_the_same_with_few_or_many_lessons(app, client, db, make, alice):
+    counts = {}
+    for size in SIZES:
+        course, *_ = course_with_lessons(db, make, alice, *size)
+        counts[size] = statements_for(app, client, "GET", f"{API}/course/{course.id}/section/", alice)
+    assert len(set(counts.values())) == 1, counts
 
 
 @contextlib.contextmanager

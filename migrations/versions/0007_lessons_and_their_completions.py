@@ -79,7 +79,8 @@ def upgrade() -> None:
     with op.batch_alter_table("course_memberships") as batch:
         batch.add_column(sa.Column("joined_at", TIME, nullable=True))
     op.execute("UPDATE course_memberships SET joined_at = created_at")
-    with op.batch_alter_table("course_memberships") as batch:
+    # SQLite rebuilds the table for this; without the option the copy would lose AUTOINCREMENT.
+    with op.batch_alter_table("course_memberships", table_kwargs={"sqlite_autoincrement": True}) as batch:
         batch.alter_column("joined_at", existing_type=TIME, nullable=False)
 
 
