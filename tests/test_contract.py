@@ -76,7 +76,7 @@ def test_operation_honours_contract(case):
 
 
 STEP_KEYS = itertools.count()
-UNREACHABLE_FIELDS = ("categories", "sections_order", "image_original")
+UNREACHABLE_FIELDS = ("categories", "sections_order", "lessons_order", "section_id", "image_original")
 
 
 class StatefulContract(stateful_schema.as_state_machine()):
@@ -93,7 +93,8 @@ class StatefulContract(stateful_schema.as_state_machine()):
             case.headers["Idempotency-Key"] = f"step-{next(STEP_KEYS)}"
         # Values no schema can make right, which fail a step for reasons sequences do not explore: a
         # guessed entity tag (412; no link carries a tag), category and section ids that exist in no
-        # step (400), random bytes as a picture (400). Each is fuzzed operation by operation above.
+        # step, a lesson order of lessons no step made or a lesson's section_id naming another
+        # section (400), random bytes as a picture (400). Each is fuzzed operation by operation above.
         if case.headers:
             case.headers.pop("If-Match", None)
         if isinstance(case.body, dict):
@@ -120,4 +121,11 @@ def test_stateful_sequences_honour_contract():
         "PATCH /course/{id}/section/{section_id}/",
         "DELETE /course/{id}/section/{section_id}/",
         "DELETE /course/{id}/",
+        # createCourseLesson's links carry the lesson on to every operation of its own.
+        "POST /course/{id}/section/{section_id}/lesson/",
+        "GET /course/{id}/section/{section_id}/lesson/{lesson_id}/",
+        "PATCH /course/{id}/section/{section_id}/lesson/{lesson_id}/",
+        "POST /course/{id}/section/{section_id}/lesson/{lesson_id}/complete/",
+        "POST /course/{id}/section/{section_id}/lesson/{lesson_id}/incomplete/",
+        "DELETE /course/{id}/section/{section_id}/lesson/{lesson_id}/",
     } <= StatefulContract.succeeded, StatefulContract.succeeded

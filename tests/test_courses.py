@@ -25,7 +25,16 @@ MINIMAL_KEYS = {
 COURSE_KEYS = MINIMAL_KEYS | {
     "description", "enforce_lessons_order", "new_comment_notification_enabled", "sections_order", "revision",
 }  # fmt: skip
+# `view=edit` (CourseDetail): every section, with every lesson, drafts included.
 DETAIL_KEYS = COURSE_KEYS | {"sections", "num_sections", "num_lessons"}
+# What `view=user` (CourseUserDetail) adds to a Course: the caller's outline and progress.
+OUTLINE_KEYS = {"sections", "num_sections", "num_lessons", "num_lessons_completed", "completed_at", "next_lesson"}
+USER_DETAIL_KEYS = COURSE_KEYS | OUTLINE_KEYS
+# The outline of a course without a published lesson, whoever reads it.
+EMPTY_OUTLINE = {
+    "sections": [], "num_sections": 0, "num_lessons": 0, "num_lessons_completed": 0, "completed_at": None,
+    "next_lesson": None,
+}  # fmt: skip
 
 VISIBLE = {
     # privacy: who gets 200 from GET (everyone else gets 404)
@@ -52,6 +61,22 @@ def fetch(client, user, course, **params):
     response = client.get(course_url(course), headers=auth(user), params=params)
     assert response.status_code == 200, response.text
     return response.json()
+
+
+def fetch_course(client, user, course):
+    """The course as its editors' GETs show it, in the shape of a write answer (a Course).
+
+    `view=edit` holds the whole Course beside its sections; for an editor `view=user` holds the
+    same fields (its `sections_order` too, though its outline leaves out sections without a
+    published lesson). Both views are checked to agree.
+    """
+    edit = fetch(client, user, course, view="edit")
+    assert set(edit) == DETAIL_KEYS
+    whole = {key: value for key, value in edit.items() if key in COURSE_KEYS}
+    taken = fetch(client, user, course)
+    assert set(taken) == USER_DETAIL_KEYS
+    assert {key: value for key, value in taken.items() if key in COURSE_KEYS} == whole
+    return whole
 
 
 def revised(before, changes=None):
@@ -124,7 +149,8 @@ class TestCreateCourse:
             "revision": 1,
         }
         assert body == expected
-        assert fetch(client, alice, body["id"]) == expected
+        # The course's own GET shows the same course, with the outline of a course that has no lessons yet.
+        assert fetch(client, alice, body["id"]) == expected | EMPTY_OUTLINE
 
     def test_sets_every_writable_field_it_is_given(self, client, alice, make):
         category = make.category("Photography")
@@ -302,7 +328,7 @@ class TestCreateCourse:
         assert body["user_completion_rate"] == 0
         assert not body["created_at"].startswith("2000")
         assert body["image_big"] is None
-        assert fetch(client, alice, body["id"]) == body
+        assert fetch_course(client, alice, body["id"]) == body
 
     def test_accepts_categories_as_ids_and_as_objects(self, client, alice, make):
         zoo = make.category("Zoology")
@@ -322,7 +348,7 @@ class TestCreateCourse:
 
         body = created(client, alice, name="Ordered", categories=[zoo.id, art.id])
 
-        assert body == fetch(client, alice, body["id"])
+        assert body == fetch_course(client, alice, body["id"])
 
     @pytest.mark.parametrize("refs", [[12345], ["existing", 12345], [{"id": 12345}]])
     def test_refuses_a_category_that_does_not_exist(self, client, alice, make, db, refs):
@@ -694,16 +720,19 @@ class TestGetCourse:
         ("privacy", "role", "keys", "join_status"),
         [
             ("private", "stranger", MINIMAL_KEYS, None),
-            ("private", "joined", COURSE_KEYS, "joined"),
-            ("private", "manager", COURSE_KEYS, "manager"),
-            ("private", "creator", COURSE_KEYS, "creator"),
-            ("open", "stranger", COURSE_KEYS, None),
-            ("secret", "joined", COURSE_KEYS, "joined"),
-            ("", "manager", COURSE_KEYS, "manager"),
+            ("private", "joined", USER_DETAIL_KEYS, "joined"),
+            ("private", "manager", USER_DETAIL_KEYS, "manager"),
+            ("private", "creator", USER_DETAIL_KEYS, "creator"),
+            ("open", "stranger", USER_DETAIL_KEYS, None),
+            ("secret", "joined", USER_DETAIL_KEYS, "joined"),
+            ("", "manager", USER_DETAIL_KEYS, "manager"),
         ],
     )
     def test_representation_depends_on_membership(self, client, make, people, privacy, role, keys, join_status):
         course = staffed_course(make, people, privacy, description="Members only text", sections=2)
+        empty, taught = course.sections
+        make.lesson(empty, status="draft")
+        lesson = make.lesson(taught)
 
         body = fetch(client, people[role], course)
 
@@ -714,22 +743,38 @@ class TestGetCourse:
             assert "sections_order" not in body
         else:
             assert body["description"] == "Members only text"
-            assert body["sections_order"] == [s.id for s in course.sections]
+            # The outline holds the published lessons and only the sections that have one; for
+            # anyone but an editor its sections_order names no other section either.
+            assert body["sections_order"] == ([empty.id, taught.id] if role in ("creator", "manager") else [taught.id])
+            assert [(s["id"], s["lessons_order"]) for s in body["sections"]] == [(taught.id, [lesson.id])]
+            assert (body["num_sections"], body["num_lessons"]) == (1, 1)
 
     @pytest.mark.parametrize("role", ["creator", "manager"])
     def test_edit_view_adds_the_sections_for_editors(self, client, make, people, role):
         course = staffed_course(make, people, "", sections=2)
+        full, empty = course.sections
+        published = make.lesson(full, name="Shown")
+        draft = make.lesson(full, status="draft", name="Hidden", comments_enabled=False)
 
         body = fetch(client, people[role], course, view="edit")
 
         assert set(body) == DETAIL_KEYS
+
+        def summary(lesson, status, comments_enabled):
+            return {"id": lesson.id, "name": lesson.name, "type": "lesson", "status": status,
+                    "comments_enabled": comments_enabled}  # fmt: skip
+
         assert body["sections"] == [
-            {"id": s.id, "name": s.name, "dripped_at": None, "drip_delay": 0, "lessons_order": [], "revision": 1}
-            for s in course.sections
-        ]
-        assert (body["num_sections"], body["num_lessons"]) == (2, 0)
-        assert body["sections_order"] == [s.id for s in course.sections]
-        assert {k: v for k, v in body.items() if k in COURSE_KEYS} == fetch(client, people[role], course)
+            {"id": full.id, "name": full.name, "dripped_at": None, "drip_delay": 0,
+             "lessons_order": [published.id, draft.id], "num_lessons": 1, "revision": 1,
+             "lessons": [summary(published, "published", True), summary(draft, "draft", False)]},
+            {"id": empty.id, "name": empty.name, "dripped_at": None, "drip_delay": 0, "lessons_order": [],
+             "num_lessons": 0, "revision": 1, "lessons": []},
+        ]  # fmt: skip
+        # A section's num_lessons counts its published lessons; the course's counts drafts too.
+        assert (body["num_sections"], body["num_lessons"]) == (2, 2)
+        assert body["sections_order"] == [full.id, empty.id]
+        assert {k: v for k, v in body.items() if k in COURSE_KEYS} == fetch_course(client, people[role], course)
 
     @pytest.mark.parametrize(
         ("privacy", "role", "status"),
@@ -745,8 +790,11 @@ class TestGetCourse:
 
         assert fetch(client, alice, course, view="user") == fetch(client, alice, course)
 
-    # `view=dashboard` and `user` exist on the platform but not here (yet): refused by name, not ignored.
-    @pytest.mark.parametrize("params", [{"view": "admin"}, {"fields": "name"}, {"view": "dashboard"}, {"user": "2"}])
+    # Views are named exactly; `user` is an id. Anything else is refused by name, not ignored.
+    @pytest.mark.parametrize(
+        "params",
+        [{"view": "admin"}, {"fields": "name"}, {"view": "Dashboard"}, {"user": "0"}, {"user": "me"}, {"user": "-3"}],
+    )
     def test_refuses_bad_parameters(self, client, make, alice, params):
         course = make.course(alice)
 
@@ -772,7 +820,7 @@ class TestUpdateCourse:
 
     def test_sets_the_fields_it_carries(self, client, make, alice):
         course = make.course(alice, privacy="", description="Old text")
-        before = fetch(client, alice, course)
+        before = fetch_course(client, alice, course)
 
         response = self.put(
             client, alice, course, {"name": "Renamed", "type": "structured", "privacy": "open", "slug": "renamed"}
@@ -781,7 +829,7 @@ class TestUpdateCourse:
         assert response.status_code == 200, response.text
         expected = revised(before, {"name": "Renamed", "type": "structured", "privacy": "open", "slug": "renamed"})
         assert response.json() == expected
-        assert fetch(client, alice, course) == expected
+        assert fetch_course(client, alice, course) == expected
 
     @pytest.mark.parametrize(("missing", "present"), [("name", {"type": "structured"}), ("type", {"name": "New"})])
     def test_requires_name_and_type(self, client, make, alice, missing, present):
@@ -802,7 +850,7 @@ class TestUpdateCourse:
             headers=auth(alice),
         )
         assert patched.status_code == 200, patched.text
-        before = fetch(client, alice, course)
+        before = fetch_course(client, alice, course)
 
         response = self.put(client, alice, course, {"name": before["name"], "type": "scheduled"})
 
@@ -810,19 +858,27 @@ class TestUpdateCourse:
         assert response.json() == revised(before, {"type": "scheduled"})
         assert response.json()["description"] == "Kept"
 
+    # Sending back the whole answer of either view, outline and lessons included, as the SDK's
+    # updateCourse does. The `user` case is a 400 until CoursePatch lists the CourseUserDetail's
+    # read-only fields (num_lessons_completed, completed_at, next_lesson), and then still one while
+    # view=user shows an editor a sections_order without the sections that hold no published lesson.
     @pytest.mark.parametrize("view", ["user", "edit"])
     def test_round_trip_changes_nothing(self, client, make, alice, view):
         category = make.category()
         course = make.course(alice, sections=3, description="Round", categories=[category], meta_title="T")
+        make.lesson(course.sections[0])
+        make.lesson(course.sections[0], status="draft")
         sent = fetch(client, alice, course, view=view)
-        before = fetch(client, alice, course)
+        before, outline = fetch_course(client, alice, course), fetch(client, alice, course)
 
         response = self.put(client, alice, course, sent)
 
         assert response.status_code == 200, response.text
         assert response.json() == revised(before)
-        assert fetch(client, alice, course) == revised(before)
+        assert fetch_course(client, alice, course) == revised(before)
+        assert fetch(client, alice, course) == revised(outline)
 
+    # Sends back the whole `view=user` answer: fails like the `user` round trip above until that is fixed.
     def test_round_trip_of_a_draft_changes_nothing(self, client, make, alice):
         course = make.course(alice, privacy="")
         before = fetch(client, alice, course)
@@ -834,7 +890,7 @@ class TestUpdateCourse:
 
     def test_ignores_read_only_fields(self, client, make, alice, bob):
         course = make.course(alice)
-        before = fetch(client, alice, course)
+        before = fetch_course(client, alice, course)
         body = {
             "name": before["name"],
             "type": before["type"],
@@ -848,7 +904,7 @@ class TestUpdateCourse:
 
         assert response.status_code == 200, response.text
         assert response.json() == revised(before)
-        assert fetch(client, alice, course) == revised(before)
+        assert fetch_course(client, alice, course) == revised(before)
 
     def test_refuses_an_unknown_field(self, client, make, alice):
         course = make.course(alice)
@@ -862,14 +918,14 @@ class TestUpdateCourse:
     def test_reorders_sections(self, client, make, alice):
         course = make.course(alice, sections=3)
         first, second, third = (s.id for s in course.sections)
-        before = fetch(client, alice, course)
+        before = fetch_course(client, alice, course)
 
         body = {"name": before["name"], "type": "self-paced", "sections_order": [third, first, second]}
 
         response = self.put(client, alice, course, body)
 
         assert response.status_code == 200, response.text
-        assert fetch(client, alice, course) == revised(before, {"sections_order": [third, first, second]})
+        assert fetch_course(client, alice, course) == revised(before, {"sections_order": [third, first, second]})
 
     def test_name_of_another_course_is_a_conflict(self, client, make, alice):
         make.course(alice, name="Taken")
@@ -939,13 +995,13 @@ class TestPatchCourse:
     )
     def test_changes_exactly_the_fields_it_carries(self, client, make, alice, changes):
         course = make.course(alice, privacy="open", meta_title="old", sections=2)
-        before = fetch(client, alice, course)
+        before = fetch_course(client, alice, course)
 
         response = self.patch(client, alice, course, changes)
 
         assert response.status_code == 200, response.text
         assert response.json() == revised(before, changes)
-        assert fetch(client, alice, course) == revised(before, changes)
+        assert fetch_course(client, alice, course) == revised(before, changes)
 
     def test_null_clears_a_nullable_field(self, client, make, alice):
         course = make.course(alice, meta_title="Something")
@@ -958,40 +1014,45 @@ class TestPatchCourse:
 
     def test_empty_object_changes_nothing(self, client, make, alice):
         course = make.course(alice, sections=1, description="Same")
-        before = fetch(client, alice, course)
+        before = fetch_course(client, alice, course)
 
         response = self.patch(client, alice, course, {})
 
         assert response.status_code == 200, response.text
         assert response.json() == revised(before)
-        assert fetch(client, alice, course) == revised(before)
+        assert fetch_course(client, alice, course) == revised(before)
 
+    # As for PUT, the `user` case fails until CoursePatch accepts the outline's read-only fields and
+    # an editor's view=user lists every section in sections_order.
     @pytest.mark.parametrize("view", ["user", "edit"])
     def test_round_trip_changes_nothing(self, client, make, alice, view):
         category = make.category()
         course = make.course(alice, sections=2, categories=[category], og_title="OG")
+        make.lesson(course.sections[1])
         sent = fetch(client, alice, course, view=view)
-        before = fetch(client, alice, course)
+        before, outline = fetch_course(client, alice, course), fetch(client, alice, course)
 
         response = self.patch(client, alice, course, sent)
 
         assert response.status_code == 200, response.text
         assert response.json() == revised(before)
-        assert fetch(client, alice, course) == revised(before)
+        assert fetch_course(client, alice, course) == revised(before)
+        assert fetch(client, alice, course) == revised(outline)
 
     def test_manager_round_trip_changes_nothing(self, client, make, people):
         course = staffed_course(make, people, sections=1)
+        make.lesson(course.sections[0], status="draft")
         sent = fetch(client, people["manager"], course, view="edit")
 
         response = self.patch(client, people["manager"], course, sent)
 
         assert response.status_code == 200, response.text
-        assert response.json() == fetch(client, people["manager"], course)
+        assert response.json() == fetch_course(client, people["manager"], course)
         assert response.json()["join_status"] == "manager"
 
     def test_ignores_read_only_fields(self, client, make, alice, bob):
         course = make.course(alice)
-        before = fetch(client, alice, course)
+        before = fetch_course(client, alice, course)
         junk = {
             "id": 999,
             "created_by": {"id": bob.id, "username": "bob"},
@@ -1000,13 +1061,16 @@ class TestPatchCourse:
             "created_at": "2001-01-01T00:00:00Z",
             "user_completion_rate": 99,
             "image_small": "x",
+            "sections": [{"id": 1}],
+            "num_sections": 4,
+            "num_lessons": 4,
         }
 
         response = self.patch(client, alice, course, junk)
 
         assert response.status_code == 200, response.text
         assert response.json() == revised(before)
-        assert fetch(client, alice, course) == revised(before)
+        assert fetch_course(client, alice, course) == revised(before)
 
     @pytest.mark.parametrize("name", ["colour", "sectionsOrder", "privacy_level"])
     def test_refuses_an_unknown_field_by_name(self, client, make, alice, name):
@@ -1084,7 +1148,7 @@ class TestPatchCourse:
         response = self.patch(client, alice, course, {"categories": [zoo.id, art.id]})
 
         assert response.status_code == 200, response.text
-        assert response.json() == fetch(client, alice, course)
+        assert response.json() == fetch_course(client, alice, course)
 
     def test_empty_categories_clear_them(self, client, make, alice):
         course = make.course(alice, categories=[make.category()])
@@ -1106,16 +1170,21 @@ class TestPatchCourse:
 
     def test_reorders_sections(self, client, make, alice):
         course = make.course(alice, sections=3)
+        for section in course.sections:
+            make.lesson(section)
         a, b, c = (s.id for s in course.sections)
-        before = fetch(client, alice, course)
+        before = fetch_course(client, alice, course)
 
         response = self.patch(client, alice, course, {"sections_order": [c, a, b]})
 
         assert response.status_code == 200, response.text
         assert response.json() == revised(before, {"sections_order": [c, a, b]})
-        assert fetch(client, alice, course) == revised(before, {"sections_order": [c, a, b]})
+        assert fetch_course(client, alice, course) == revised(before, {"sections_order": [c, a, b]})
         listed = client.get(course_url(course, "section"), headers=auth(alice)).json()
         assert [s["id"] for s in listed] == [c, a, b]
+        # The outline and the edit view follow the new order too.
+        assert [s["id"] for s in fetch(client, alice, course)["sections"]] == [c, a, b]
+        assert [s["id"] for s in fetch(client, alice, course, view="edit")["sections"]] == [c, a, b]
 
     @pytest.mark.parametrize(
         "order",
@@ -1133,14 +1202,14 @@ class TestPatchCourse:
         course = make.course(alice, sections=3)
         other = make.course(alice, sections=1)
         a, b, c = (s.id for s in course.sections)
-        before = fetch(client, alice, course)
+        before = fetch_course(client, alice, course)
 
         sent = order(c, a, b, other.sections[0].id)
         body = problem(self.patch(client, alice, course, {"sections_order": sent, "description": "x"}), 400)
 
         assert list(error_codes(body)) == ["sections_order"]
-        assert fetch(client, alice, course) == before
-        assert fetch(client, alice, other)["sections_order"] == [other.sections[0].id]
+        assert fetch_course(client, alice, course) == before
+        assert fetch_course(client, alice, other)["sections_order"] == [other.sections[0].id]
 
     def test_empty_sections_order_fits_a_course_without_sections(self, client, make, alice):
         course = make.course(alice)
@@ -1190,7 +1259,7 @@ class TestPatchCourse:
         b = make.category("B")
         course = make.course(alice, sections=2)
         first, second = (s.id for s in course.sections)
-        before = fetch(client, alice, course)
+        before = fetch_course(client, alice, course)
         form = f"description=From+a+form&sections_order={second}&sections_order={first}&categories[0]={b.id}"
 
         response = client.patch(course_url(course), content=form, headers={**auth(alice), "Content-Type": FORM})
@@ -1201,7 +1270,7 @@ class TestPatchCourse:
             "sections_order": [second, first],
             "categories": [{"id": b.id, "name": "B", "slug": b.slug}],
         }
-        assert fetch(client, alice, course) == expected
+        assert fetch_course(client, alice, course) == expected
 
     def test_reads_json_sent_under_the_form_header(self, client, make, alice):
         course = make.course(alice)

@@ -1,10 +1,13 @@
 """Optimistic concurrency: revisions, the ETag header, If-Match on writes and If-None-Match on reads."""
 
+import re
 import threading
 from concurrent.futures import ThreadPoolExecutor
+from datetime import UTC, datetime, timedelta
 from types import SimpleNamespace
 
 import pytest
+import time_machine
 
 from tests.support.data import staffed_course
 from tests.support.http import COURSES, course_url, error_codes, problem
@@ -27,6 +30,23 @@ def course_tag(course_id, revision):
 
 def section_tag(section_id, revision):
     return f'"s{section_id}-r{revision}"'
+
+
+# The tag of a course's GET: its revision's tag, then a digest of what this caller reads.
+VARIANT_TAG = re.compile(r'"(c[0-9]+-r[0-9]+)-p[0-9a-f]{20}"')
+
+
+def revision_part(tag):
+    """The revision's tag that a GET's tag starts with (the part If-Match compares)."""
+    match = VARIANT_TAG.fullmatch(tag)
+    assert match, tag
+    return f'"{match.group(1)}"'
+
+
+def complete(client, user, course, lesson):
+    url = course_url(course, "section", lesson.section_id, "lesson", lesson, "complete")
+    response = client.post(url, headers=auth(user))
+    assert response.status_code == 204, response.text
 
 
 # Every kind of change a course's revision counts: (method, path under the course, body) for a scene.
@@ -142,7 +162,8 @@ class TestETag:
         assert created.headers["ETag"] == course_tag(course_id, 1)
         assert put.headers["ETag"] == course_tag(course_id, 2)
         assert patched.headers["ETag"] == course_tag(course_id, 3)
-        assert fetched.headers["ETag"] == course_tag(course_id, 3)
+        # The GET shows the caller's progress as well, so its tag goes on after the revision's.
+        assert revision_part(fetched.headers["ETag"]) == course_tag(course_id, 3)
 
     def test_section_answers_carry_the_tag_of_their_revision(self, client, make, alice):
         course = make.course(alice)
@@ -159,19 +180,59 @@ class TestETag:
         assert patched.headers["ETag"] == section_tag(section_id, 3)
         assert fetched.headers["ETag"] == section_tag(section_id, 3)
 
-    def test_all_full_views_of_a_course_share_its_tag(self, client, make, people):
+    def test_all_full_views_carry_the_tag_of_the_revision(self, client, make, people):
         # The minimal form an outsider reads has a tag of its own (tests/test_hostile_leaks.py).
         course = staffed_course(make, people, "private", sections=1)
+        make.lesson(course.sections[0])
         url = course_url(course)
-
-        tags = {
-            read(client, people["creator"], url).headers["ETag"],
-            read(client, people["creator"], f"{url}?view=edit").headers["ETag"],
-            read(client, people["manager"], f"{url}?view=edit").headers["ETag"],
-            read(client, people["joined"], url).headers["ETag"],
+        creator, manager, member = people["creator"], people["manager"], people["joined"]
+        reads = {
+            "user": (creator, url),
+            "edit": (creator, f"{url}?view=edit"),
+            "dashboard": (creator, f"{url}?view=dashboard"),
+            "as the member": (creator, f"{url}?user={member.id}"),
+            "manager's edit": (manager, f"{url}?view=edit"),
+            "member": (member, url),
         }
 
-        assert tags == {course_tag(course.id, 1)}
+        tags = {name: read(client, user, path).headers["ETag"] for name, (user, path) in reads.items()}
+
+        assert {revision_part(tag) for tag in tags.values()} == {course_tag(course.id, 1)}
+        # Looking as the member shows what the member reads, under the same tag; every other answer differs.
+        assert tags["as the member"] == tags["member"]
+        assert len(set(tags.values())) == len(tags) - 1
+
+    def test_a_get_tag_follows_the_callers_progress_without_a_new_revision(self, client, make, alice, bob):
+        course = make.course(alice, sections=1, joined=[bob])
+        lesson = make.lesson(course.sections[0])
+        before = read(client, bob, course_url(course))
+
+        complete(client, bob, course, lesson)
+
+        after = read(client, bob, course_url(course), **{"If-None-Match": before.headers["ETag"]})
+        assert after.json()["num_lessons_completed"] == 1
+        assert after.json()["revision"] == before.json()["revision"]
+        assert after.headers["ETag"] != before.headers["ETag"]
+        assert revision_part(after.headers["ETag"]) == revision_part(before.headers["ETag"])
+        # Someone else's progress is not in the creator's answer.
+        assert read(client, alice, course_url(course)).json()["num_lessons_completed"] == 0
+
+    def test_a_get_tag_follows_the_locks_that_open_with_time(self, client, make, alice, bob):
+        start = datetime(2026, 12, 1, 9, 0, tzinfo=UTC)
+        with time_machine.travel(start, tick=False) as clock:
+            course = make.course(alice, type="structured", sections=1, joined=[bob])
+            course.sections[0].drip_delay = 1
+            make.db.commit()
+            make.lesson(course.sections[0])
+            before = read(client, bob, course_url(course))
+            assert before.json()["sections"][0]["locked"] is True
+
+            clock.shift(timedelta(days=1))
+            after = read(client, bob, course_url(course), **{"If-None-Match": before.headers["ETag"]})
+
+        assert after.json()["sections"][0]["locked"] is False
+        assert after.headers["ETag"] != before.headers["ETag"]
+        assert revision_part(after.headers["ETag"]) == revision_part(before.headers["ETag"])
 
     @pytest.mark.parametrize("view", ["user", "edit"])
     @pytest.mark.parametrize("kind", list(COURSE_CHANGES))
@@ -257,8 +318,39 @@ class TestIfMatch:
 
         assert response.status_code == 200, response.text
         assert response.json()["description"] == "Mine"
-        assert response.headers["ETag"] == course_tag(course.id, 2) != current
-        assert tag_of(client, alice, course_url(course)) == response.headers["ETag"]
+        assert response.headers["ETag"] == course_tag(course.id, 2) != revision_part(current)
+        assert revision_part(tag_of(client, alice, course_url(course))) == response.headers["ETag"]
+
+    @pytest.mark.parametrize("source", ["get", "write"])
+    def test_the_tag_of_a_get_or_of_a_write_answer_makes_a_write_conditional(self, client, make, alice, source):
+        course = make.course(alice)
+        written = client.patch(course_url(course), json={"description": "First"}, headers=auth(alice))
+        assert written.status_code == 200, written.text
+        tag = written.headers["ETag"] if source == "write" else tag_of(client, alice, course_url(course))
+
+        response = client.patch(
+            course_url(course), json={"description": "Second"}, headers=auth(alice) | {"If-Match": tag}
+        )
+        again = client.patch(course_url(course), json={"description": "Third"}, headers=auth(alice) | {"If-Match": tag})
+
+        assert response.status_code == 200, response.text
+        problem(again, 412)
+        assert read(client, alice, course_url(course)).json()["description"] == "Second"
+
+    def test_a_get_tag_from_before_the_callers_progress_still_matches(self, client, make, alice):
+        course = make.course(alice, sections=1)
+        lesson = make.lesson(course.sections[0])
+        old = tag_of(client, alice, course_url(course))
+        # The creator's own completion changes what they read, not the revision.
+        complete(client, alice, course, lesson)
+        assert tag_of(client, alice, course_url(course)) != old
+
+        response = client.patch(
+            course_url(course), json={"description": "Still mine"}, headers=auth(alice) | {"If-Match": old}
+        )
+
+        assert response.status_code == 200, response.text
+        assert response.headers["ETag"] == course_tag(course.id, 2)
 
     def test_current_tag_lets_a_section_write_through_with_a_new_tag(self, client, make, alice):
         course = make.course(alice, sections=1)
@@ -453,6 +545,18 @@ class TestIfNoneMatch:
 
         assert response.json()["name"] == "Changed"
         assert response.headers["ETag"] != old
+
+    def test_only_the_exact_tag_of_the_get_revalidates(self, client, make, alice):
+        course = make.course(alice)
+        written = client.patch(course_url(course), json={}, headers=auth(alice))
+        current = tag_of(client, alice, course_url(course))
+        assert revision_part(current) == written.headers["ETag"]
+
+        # The revision's tag alone names the write's answer, not the GET's representation.
+        response = read(client, alice, course_url(course), **{"If-None-Match": written.headers["ETag"]})
+
+        assert response.headers["ETag"] == current
+        assert response.json()["revision"] == 2
 
     def test_an_unrelated_tag_gets_the_representation(self, client, make, alice):
         course = make.course(alice)

@@ -1,4 +1,4 @@
-"""Consumer test: clients generated from openapi/v2.yaml run the course and section lifecycle live.
+"""Consumer test: clients generated from openapi/v2.yaml run the course, section and lesson lifecycle live.
 
 Two generators read the spec file of the repository (not the served /openapi.json, in which
 Connexion has expanded every $ref, so each use of a schema would become a model of its own):
@@ -13,6 +13,7 @@ Any warning of either generator fails. The service runs the production way (test
 Nulls are sent in JSON bodies only: see the README ("Generated clients").
 """
 
+import json
 import os
 import re
 import shutil
@@ -21,6 +22,7 @@ import sys
 from pathlib import Path
 
 import pytest
+import yaml
 from sqlalchemy import select
 
 from models import Category, User
@@ -45,6 +47,10 @@ STEPS = [
     "create sections",
     "reorder sections",
     "patch section with If-Match",
+    "create lessons",
+    "read lesson",
+    "complete lesson",
+    "publish lesson with If-Match",
     "delete section",
     "delete course",
 ]
@@ -139,6 +145,30 @@ class TestPythonClient:
         assert [name for name in models if "join_status" in name and not name.startswith("join_status")] == []
         # One model per schema the client needs: none copied into another schema's properties.
         assert not [name for name in models if re.search(r"_(properties|item)_type_\d", name)], sorted(models)
+
+    def test_user_view_parses_as_its_own_model(self, python_client):
+        """A `view=user` answer comes out of the client as a CourseUserDetail, its progress typed."""
+        folder, _ = python_client
+        probe = (
+            "import json, sys, httpx\n"
+            "from course_api_client import Client\n"
+            "from course_api_client.api.courses import get_specific_course_info as op\n"
+            "body = json.loads(sys.stdin.read())\n"
+            "parsed = op._parse_response(client=Client(base_url='http://x'), response=httpx.Response(200, json=body))\n"
+            "print(type(parsed).__name__)\n"
+        )
+        # The spec's own example of the answer, as the service writes it.
+        example = json.dumps(yaml.safe_load(SPEC.read_text())["components"]["examples"]["CourseUserDetail"]["value"])
+        result = subprocess.run(
+            [sys.executable, "-c", probe],
+            input=example,
+            env={**os.environ, "PYTHONPATH": str(folder)},
+            capture_output=True,
+            text=True,
+            timeout=TIMEOUT,
+        )
+        assert result.returncode == 0, output_of(result)
+        assert result.stdout.strip() == "CourseUserDetail", output_of(result)
 
     def test_runs_the_lifecycle(self, python_client, live):
         folder, _ = python_client

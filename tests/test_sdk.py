@@ -1,10 +1,13 @@
 """Consumer test: the official SelfCommunity JavaScript SDK drives the live service.
 
-`tests/sdk/lifecycle.js` runs the course and section lifecycle through `CourseService` of
-`@selfcommunity/api-services` (pinned in `tests/sdk/package.json` and its lock file) against the
-service run the production way (uvicorn, 2 workers, loopback), once with `Authorization: Bearer`
-and once with the SDK's `Authorization: Token` scheme. The packages are installed with `npm ci`
-when `tests/sdk/node_modules` is missing or does not hold the pinned versions.
+`tests/sdk/lifecycle.js` runs the course, section and lesson lifecycle through `CourseService` of
+`@selfcommunity/api-services` (pinned in `tests/sdk/package.json` and its lock file), and a member
+taking the course (locks, completions, `view=user`, the dashboard's average), against the service
+run the production way (uvicorn, 2 workers, loopback), once with `Authorization: Bearer` and once
+with the SDK's `Authorization: Token` scheme. Lessons are created the way the web app creates them,
+since the SDK's `createCourseLesson` puts no ids in its URL (the script checks that it still does
+not). The packages are installed with `npm ci` when `tests/sdk/node_modules` is missing or does not
+hold the pinned versions.
 
 Calls of the SDK this API does not support yet are listed in the script (`--probe-blocked`);
 they are not part of this test.
@@ -42,6 +45,18 @@ STEPS = [
     "update section",
     "patch section",
     "reorder sections",
+    "create lessons as the web app does",
+    "list lessons",
+    "get lesson",
+    "update lesson",
+    "patch lesson",
+    "make member",
+    "get course as a member (view=user)",
+    "mark lessons complete",
+    "mark lesson incomplete",
+    "get course for the teacher dashboard (view=dashboard)",
+    "get course as the member sees it (view=user, user)",
+    "delete lesson",
     "make manager",
     "delete section",
     "delete course",
@@ -52,6 +67,7 @@ EXPECTED = {
     "token": [*STEPS[:3], "get course through ApiClient({accessToken})", *STEPS[3:]],
 }
 
+
 @pytest.fixture(scope="module")
 def sdk():
     """The pinned SDK, installed from the lock file when it is not there yet."""
@@ -60,14 +76,19 @@ def sdk():
 
 @pytest.fixture(scope="module")
 def live(tmp_path_factory):
-    """The service on a fresh database with a creator, a second user and one category."""
-    users = [{"username": "sdk-creator"}, {"username": "sdk-second"}]
+    """The service on a fresh database with a creator, a second user (to manage), a member and one category."""
+    users = [{"username": "sdk-creator"}, {"username": "sdk-second"}, {"username": "sdk-member"}]
     categories = [{"name": "SDK category", "slug": "sdk-category"}]
     with live_service("sdk_test", tmp_path_factory.mktemp("sdk"), users, categories=categories) as (server, engine):
         with engine.connect() as connection:
             user_ids = dict(connection.execute(select(User.username, User.id)).all())
             category_id = connection.scalar(select(Category.id))
-        ids = {"creator": user_ids["sdk-creator"], "second": user_ids["sdk-second"], "category": category_id}
+        ids = {
+            "creator": user_ids["sdk-creator"],
+            "second": user_ids["sdk-second"],
+            "member": user_ids["sdk-member"],
+            "category": category_id,
+        }
         yield {"server": server, "log": server.log, **ids}
 
 
@@ -79,6 +100,8 @@ def run_lifecycle(sdk_dir: Path, live: dict, scheme: str) -> subprocess.Complete
         "SDK_CREATOR_TOKEN": make_token(live["creator"], ttl=600),
         "SDK_SECOND_TOKEN": make_token(live["second"], ttl=600),
         "SDK_SECOND_USER_ID": str(live["second"]),
+        "SDK_MEMBER_TOKEN": make_token(live["member"], ttl=600),
+        "SDK_MEMBER_USER_ID": str(live["member"]),
         "SDK_CATEGORY_ID": str(live["category"]),
     }
     node = require_tool("node", "to run the official JavaScript SDK")

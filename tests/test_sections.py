@@ -2,17 +2,18 @@
 
 import json
 from datetime import UTC, datetime
+from types import SimpleNamespace
 
 import pytest
 from sqlalchemy import func, select
 
-from models import Section
+from models import Lesson, LessonCompletion, Section
 from tests.support.data import NON_EDITORS, staffed_course
 from tests.support.http import course_url, error_codes, problem
 from tests.support.tokens import auth
 
 FORM = "application/x-www-form-urlencoded"
-SECTION_KEYS = {"id", "name", "dripped_at", "drip_delay", "lessons_order", "revision"}
+SECTION_KEYS = {"id", "name", "dripped_at", "drip_delay", "lessons_order", "num_lessons", "revision"}
 
 # Every section operation as (method, needs a section id, body).
 OPERATIONS = [
@@ -45,7 +46,7 @@ def call(client, user, method, url, body=None):
 def as_dict(section):
     """A section the factory made and nobody changed since."""
     fields = {"id": section.id, "name": section.name, "dripped_at": None, "drip_delay": 0, "lessons_order": []}
-    return fields | {"revision": 1}
+    return fields | {"num_lessons": 0, "revision": 1}
 
 
 def revised(before, changes=None):
@@ -65,8 +66,16 @@ def section_of(client, user, course, section):
     return response.json()
 
 
+def lessons_of(client, user, course, section):
+    """The ids of the section's lessons, as listing them answers."""
+    response = client.get(course_url(course, "section", section, "lesson"), headers=auth(user))
+    assert response.status_code == 200, response.text
+    return [lesson["id"] for lesson in response.json()]
+
+
 def order_of(client, user, course):
-    response = client.get(course_url(course), headers=auth(user))
+    """The course's sections_order as its editors read it (view=user lists only sections with a published lesson)."""
+    response = client.get(course_url(course), params={"view": "edit"}, headers=auth(user))
     assert response.status_code == 200, response.text
     return response.json()["sections_order"]
 
@@ -110,7 +119,7 @@ class TestCreateSection:
         body = response.json()
         assert set(body) == SECTION_KEYS
         assert body == {"id": body["id"], "name": "Getting started", "dripped_at": None, "drip_delay": 0,
-                        "lessons_order": [], "revision": 1}  # fmt: skip
+                        "lessons_order": [], "num_lessons": 0, "revision": 1}  # fmt: skip
         assert body["id"] not in existing
         assert order_of(client, alice, course) == existing + [body["id"]]
         assert section_of(client, alice, course, body["id"]) == body
@@ -153,13 +162,34 @@ class TestCreateSection:
 
     def test_ignores_read_only_fields(self, client, make, alice):
         course = make.course(alice)
+        body = {"name": "Plain", "id": 999, "lessons": [{"id": 5}], "num_lessons": 3, "revision": 7}
 
-        response = self.post(client, alice, course, {"name": "Plain", "id": 999, "lessons_order": [1, 2]})
+        response = self.post(client, alice, course, body)
 
         assert response.status_code == 201, response.text
         body = response.json()
         assert body["id"] != 999
-        assert body["lessons_order"] == []
+        assert (body["lessons_order"], body["num_lessons"], body["revision"]) == ([], 0, 1)
+
+    def test_accepts_the_empty_lessons_order(self, client, make, alice):
+        course = make.course(alice)
+
+        response = self.post(client, alice, course, {"name": "Empty", "lessons_order": []})
+
+        assert response.status_code == 201, response.text
+        assert response.json()["lessons_order"] == []
+
+    @pytest.mark.parametrize("order", [[1], "existing"], ids=["unknown-id", "lesson-of-another-section"])
+    def test_refuses_a_lessons_order_since_a_new_section_has_no_lessons(self, client, make, alice, db, order):
+        course = make.course(alice, sections=1)
+        lesson = make.lesson(course.sections[0])
+        sent = [lesson.id] if order == "existing" else order
+
+        result = problem(self.post(client, alice, course, {"name": "Too full", "lessons_order": sent}), 400)
+
+        assert error_codes(result) == {"lessons_order": ["invalid"]}
+        assert section_count(db, course) == 1
+        assert order_of(client, alice, course) == [course.sections[0].id]
 
     @pytest.mark.parametrize(
         ("body", "field", "code"),
@@ -354,7 +384,8 @@ class TestUpdateSection:
 
         assert response.status_code == 200, response.text
         assert section_of(client, alice, course, section) | {"id": 0} == {
-            "id": 0, "name": "Formed", "dripped_at": None, "drip_delay": 2, "lessons_order": [], "revision": 2
+            "id": 0, "name": "Formed", "dripped_at": None, "drip_delay": 2, "lessons_order": [], "num_lessons": 0,
+            "revision": 2,
         }  # fmt: skip
 
 
@@ -469,7 +500,7 @@ class TestPatchSection:
         before = section_of(client, alice, course, section)
 
         response = self.patch(
-            client, alice, course, section, {"id": 4242, "lessons_order": [3], "lessons": [], "num_lessons": 8}
+            client, alice, course, section, {"id": 4242, "lessons_order": [], "lessons": [{"id": 3}], "num_lessons": 8}
         )
 
         assert response.status_code == 200, response.text
@@ -500,6 +531,89 @@ class TestPatchSection:
         assert section_of(client, alice, course, section) == revised(before, {"drip_delay": 5})
 
 
+class TestLessonsOrder:
+    """`lessons_order` is how PUT and PATCH reorder a section's lessons."""
+
+    @pytest.fixture
+    def scene(self, make, alice):
+        """A section of alice's holding a published, a draft and a published lesson, beside one more section."""
+        course = make.course(alice, sections=2)
+        section, other = course.sections
+        ordered = [make.lesson(section, status=status).id for status in ("published", "draft", "published")]
+        return SimpleNamespace(course=course, section=section, ids=ordered, other=other, foreign=make.lesson(other).id)
+
+    def write(self, client, user, scene, method, body):
+        if method == "put":
+            body = {"name": scene.section.name} | body
+        return client.request(
+            method.upper(), course_url(scene.course, "section", scene.section), json=body, headers=auth(user)
+        )
+
+    @pytest.mark.parametrize("method", ["patch", "put"])
+    def test_reorders_the_lessons(self, client, alice, scene, method):
+        a, b, c = scene.ids
+        before = section_of(client, alice, scene.course, scene.section)
+
+        response = self.write(client, alice, scene, method, {"lessons_order": [c, a, b]})
+
+        assert response.status_code == 200, response.text
+        expected = revised(before, {"lessons_order": [c, a, b]})
+        assert response.json() == expected
+        assert section_of(client, alice, scene.course, scene.section) == expected
+        assert lessons_of(client, alice, scene.course, scene.section) == [c, a, b]
+        edit = client.get(course_url(scene.course), params={"view": "edit"}, headers=auth(alice)).json()
+        assert [lesson["id"] for lesson in edit["sections"][0]["lessons"]] == [c, a, b]
+        # The outline shows the published lessons only, in the new order.
+        outline = client.get(course_url(scene.course), headers=auth(alice)).json()
+        assert outline["sections"][0]["lessons_order"] == [c, a]
+        assert lessons_of(client, alice, scene.course, scene.other) == [scene.foreign]
+
+    def test_the_same_order_again_changes_nothing_but_the_revision(self, client, alice, scene):
+        before = section_of(client, alice, scene.course, scene.section)
+
+        response = self.write(client, alice, scene, "patch", {"lessons_order": scene.ids})
+
+        assert response.status_code == 200, response.text
+        assert response.json() == revised(before)
+        assert lessons_of(client, alice, scene.course, scene.section) == scene.ids
+
+    @pytest.mark.parametrize("method", ["patch", "put"])
+    @pytest.mark.parametrize(
+        "order",
+        [
+            pytest.param(lambda a, b, c, x: [a, b], id="missing"),
+            pytest.param(lambda a, b, c, x: [a, b, c, c], id="duplicate"),
+            pytest.param(lambda a, b, c, x: [a, b, b], id="duplicate-instead-of-one"),
+            pytest.param(lambda a, b, c, x: [a, b, x], id="other-section-instead-of-one"),
+            pytest.param(lambda a, b, c, x: [a, b, c, x], id="other-section-extra"),
+            pytest.param(lambda a, b, c, x: [a, b, c, 987654], id="nonexistent"),
+            pytest.param(lambda a, b, c, x: [], id="empty"),
+        ],
+    )
+    def test_refuses_an_order_that_is_not_a_permutation(self, client, alice, scene, method, order):
+        before_section = section_of(client, alice, scene.course, scene.section)
+        before_course = client.get(course_url(scene.course), params={"view": "edit"}, headers=auth(alice)).json()
+
+        sent = order(*reversed(scene.ids), scene.foreign)
+        # The other fields of the refused write are not applied either.
+        body = problem(self.write(client, alice, scene, method, {"lessons_order": sent, "drip_delay": 9}), 400)
+
+        assert error_codes(body) == {"lessons_order": ["invalid"]}
+        assert section_of(client, alice, scene.course, scene.section) == before_section
+        assert lessons_of(client, alice, scene.course, scene.section) == scene.ids
+        after_course = client.get(course_url(scene.course), params={"view": "edit"}, headers=auth(alice)).json()
+        assert after_course == before_course
+
+    def test_a_lesson_of_another_course_is_no_part_of_the_order(self, client, make, alice, scene):
+        stranger = make.lesson(make.course(alice, sections=1).sections[0]).id
+        a, b, c = scene.ids
+
+        body = problem(self.write(client, alice, scene, "patch", {"lessons_order": [a, b, stranger]}), 400)
+
+        assert error_codes(body) == {"lessons_order": ["invalid"]}
+        assert lessons_of(client, alice, scene.course, scene.section) == scene.ids
+
+
 class TestDeleteSection:
     def test_removes_the_section_and_its_place_in_the_order(self, client, make, alice, db):
         course = make.course(alice, sections=3)
@@ -514,6 +628,23 @@ class TestDeleteSection:
         problem(client.get(course_url(course, "section", b), headers=auth(alice)), 404)
         problem(client.delete(course_url(course, "section", b), headers=auth(alice)), 404)
         assert db.get(Section, b, populate_existing=True) is None
+
+    def test_takes_its_lessons_and_their_completions_along(self, client, make, alice, bob, db):
+        course = make.course(alice, sections=2, joined=[bob])
+        doomed, kept = course.sections
+        gone, stays = make.lesson(doomed), make.lesson(kept)
+        for lesson in (gone, stays):
+            done = client.post(course_url(course, "section", lesson.section_id, "lesson", lesson, "complete"),
+                               headers=auth(bob))  # fmt: skip
+            assert done.status_code == 204, done.text
+
+        assert client.delete(course_url(course, "section", doomed), headers=auth(alice)).status_code == 204
+
+        db.expire_all()
+        assert db.scalars(select(Lesson.id).where(Lesson.course_id == course.id)).all() == [stays.id]
+        assert db.scalars(select(LessonCompletion.lesson_id).where(LessonCompletion.user_id == bob.id)).all() == [
+            stays.id
+        ]
 
     def test_order_still_accepts_the_remaining_sections(self, client, make, alice):
         course = make.course(alice, sections=3)

@@ -72,7 +72,9 @@ components:
 """
 
 # Anchors and a merge key, as openapi/v2.yaml had them: the response repeats the writable fields.
-BASE = _HEAD + """\
+BASE = (
+    _HEAD
+    + """\
     Course:
       type: object
       required: [id, name]
@@ -88,9 +90,12 @@ BASE = _HEAD + """\
       required: [name]
       properties: *writable
 """
+)
 
 # The same contract in the $ref/allOf form: the response's fields live in an allOf member.
-BASE_AS_ALL_OF = _HEAD + """\
+BASE_AS_ALL_OF = (
+    _HEAD
+    + """\
     CourseFields:
       type: object
       properties:
@@ -115,6 +120,7 @@ BASE_AS_ALL_OF = _HEAD + """\
         seats: {$ref: '#/components/schemas/Seats'}
         role: {$ref: '#/components/schemas/Role'}
 """
+)
 
 
 @pytest.fixture(scope="module")

@@ -6,7 +6,7 @@ from flask import Response, request
 from werkzeug.datastructures import MultiDict
 
 from api.pictures.course_pictures import picture_urls
-from api.rules.access import sees_in_full
+from api.rules.access import EDITORS, sees_in_full
 from api.urls import public_origin
 from api.web.schemas import (
     CourseDetailSchema,
@@ -56,11 +56,11 @@ def represent_course(course, role: str | None, completion_rate: int = 0, view: s
 
 def represent_outline(course, role: str | None, progress) -> dict:
     """The course with its sections and lessons as the caller takes it (`view=user`)."""
-    # Like the sections, `sections_order` leaves out those a member does not see.
-    shown = {
-        "sections": _section_progress.dump(progress.sections, many=True),
-        "sections_order": [state.section.id for state in progress.sections],
-    }
+    shown = {"sections": _section_progress.dump(progress.sections, many=True)}
+    if role not in EDITORS:
+        # Like the sections, `sections_order` leaves out those they do not see. Editors keep the
+        # whole order, so that they can send the answer back as it is.
+        shown["sections_order"] = [state.section.id for state in progress.sections]
     return represent_course(course, role) | _progress.dump(progress) | shown
 
 

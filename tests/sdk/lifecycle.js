@@ -1,15 +1,18 @@
 #!/usr/bin/env node
 /*
- * Drives the course and section lifecycle of the Course API with the official SelfCommunity SDK
- * (@selfcommunity/api-services, CourseService), the way a SelfCommunity front end does.
+ * Drives the course, section and lesson lifecycle of the Course API with the official SelfCommunity
+ * SDK (@selfcommunity/api-services, CourseService), the way a SelfCommunity front end does, and a
+ * member taking the course (locks, completions, completion rates).
  *
- *   SDK_CREATOR_TOKEN=... SDK_SECOND_TOKEN=... node lifecycle.js \
- *       --portal http://127.0.0.1:8000 --scheme bearer|token --second-user-id 2 --category-id 1
+ *   SDK_CREATOR_TOKEN=... SDK_SECOND_TOKEN=... SDK_MEMBER_TOKEN=... node lifecycle.js \
+ *       --portal http://127.0.0.1:8000 --scheme bearer|token --second-user-id 2 --member-user-id 3 \
+ *       --category-id 1
  *
  * Options (each also read from the environment): --portal (SDK_PORTAL), --scheme (SDK_SCHEME),
- * --second-user-id (SDK_SECOND_USER_ID), --category-id (SDK_CATEGORY_ID, an existing category),
- * --creator-token / --second-token (SDK_CREATOR_TOKEN / SDK_SECOND_TOKEN; prefer the environment,
- * argv is visible to other processes), --probe-blocked (SDK_PROBE_BLOCKED=1).
+ * --second-user-id (SDK_SECOND_USER_ID, made a manager), --member-user-id (SDK_MEMBER_USER_ID, made
+ * a member), --category-id (SDK_CATEGORY_ID, an existing category), --creator-token /
+ * --second-token / --member-token (SDK_CREATOR_TOKEN / SDK_SECOND_TOKEN / SDK_MEMBER_TOKEN; prefer
+ * the environment, argv is visible to other processes), --probe-blocked (SDK_PROBE_BLOCKED=1).
  *
  * The portal is the server's origin: the SDK's endpoints already begin with /api/v2/, so a
  * trailing /api/v2 on the portal is removed.
@@ -20,8 +23,13 @@
  *           header. CourseService always sends through the shared `http` client, so that header
  *           is installed on it with http.setDefaultHeader; one request also goes through the
  *           ApiClient instance itself.
- * Calls made as the second user pass the header in the per-call AxiosRequestConfig, as the SDK's
- * documentation suggests.
+ * Calls made as the second user or the member pass the header in the per-call AxiosRequestConfig,
+ * as the SDK's documentation suggests.
+ *
+ * Lessons are created as the web app's lesson table does it (react-ui, EditCourse's FieldName):
+ * `http.request` to Endpoints.CreateCourseLesson.url({id, section_id}) with {name, type: 'lesson'}.
+ * CourseService.createCourseLesson(data) cannot be used: it fills no id into that URL (an SDK bug,
+ * checked below so that a fixed SDK gets noticed).
  *
  * Output: `ok <step>` per step on stdout. On the first failure: `FAILED <step>: <reason>` with the
  * request the SDK sent and the server's answer on stderr, exit status 1 (2 for bad usage).
@@ -63,17 +71,20 @@ function options(argv, env) {
     scheme: String(pick('scheme', 'SDK_SCHEME') || '').toLowerCase(),
     creatorToken: pick('creator-token', 'SDK_CREATOR_TOKEN'),
     secondToken: pick('second-token', 'SDK_SECOND_TOKEN'),
+    memberToken: pick('member-token', 'SDK_MEMBER_TOKEN'),
     secondUserId: Number(pick('second-user-id', 'SDK_SECOND_USER_ID')),
+    memberUserId: Number(pick('member-user-id', 'SDK_MEMBER_USER_ID')),
     categoryId: Number(pick('category-id', 'SDK_CATEGORY_ID')),
     probeBlocked: pick('probe-blocked', 'SDK_PROBE_BLOCKED') === '1',
   };
   if (!opts.portal) usage('the portal URL is missing');
   if (!['bearer', 'token'].includes(opts.scheme)) usage('the scheme must be bearer or token');
-  if (!opts.creatorToken || !opts.secondToken) usage('both tokens are needed');
+  if (!opts.creatorToken || !opts.secondToken || !opts.memberToken) usage('the three tokens are needed');
   if (!Number.isInteger(opts.secondUserId) || opts.secondUserId < 1) usage('the second user id is missing');
+  if (!Number.isInteger(opts.memberUserId) || opts.memberUserId < 1) usage('the member user id is missing');
   if (!Number.isInteger(opts.categoryId) || opts.categoryId < 1) usage('the category id is missing');
   opts.portal = opts.portal.replace(/\/+$/, '').replace(/\/api\/v2$/, '');
-  redactions.push([opts.creatorToken, '<creator token>'], [opts.secondToken, '<second token>']);
+  redactions.push([opts.creatorToken, '<creator token>'], [opts.secondToken, '<second token>'], [opts.memberToken, '<member token>']);
   return opts;
 }
 
@@ -172,7 +183,7 @@ async function step(name, body) {
   process.stdout.write(`ok ${name}\n`);
 }
 
-/** The SDK promise must be rejected with this HTTP status. */
+/** The SDK promise must be rejected with this HTTP status; resolves to the problem document. */
 async function rejectsWith(status, promise) {
   let result;
   try {
@@ -186,6 +197,13 @@ async function rejectsWith(status, promise) {
 
 const ids = (items) => items.map((item) => item.id);
 
+/** The codes of a problem document's messages. */
+const codes = (problem) => problem.errors.flatMap((error) => error.messages.map((message) => message.code));
+
+/** Milliseconds between two instants written as date-time strings (or one and a Date). */
+const between = (later, earlier) => new Date(later).getTime() - new Date(earlier).getTime();
+const DAY = 24 * 3600 * 1000;
+
 // ---------------------------------------------------------------------------------------------
 // Authentication, as the SDK builds it
 
@@ -193,12 +211,16 @@ function authenticate(opts) {
   http.setBasePortal(opts.portal);
   if (opts.scheme === 'bearer') {
     http.setAuthorizeToken(opts.creatorToken);
-    return { tokenClient: null, asSecond: { headers: { Authorization: `Bearer ${opts.secondToken}` } } };
+    return {
+      tokenClient: null,
+      asSecond: { headers: { Authorization: `Bearer ${opts.secondToken}` } },
+      asMember: { headers: { Authorization: `Bearer ${opts.memberToken}` } },
+    };
   }
   const tokenClient = new ApiClient({ baseURL: opts.portal, accessToken: opts.creatorToken });
   http.setDefaultHeader({ name: 'Authorization', value: tokenClient.getClientInstance().defaults.headers.Authorization });
-  const secondClient = new ApiClient({ accessToken: opts.secondToken });
-  return { tokenClient, asSecond: { headers: { Authorization: secondClient.getClientInstance().defaults.headers.Authorization } } };
+  const as = (token) => ({ headers: { Authorization: new ApiClient({ accessToken: token }).getClientInstance().defaults.headers.Authorization } });
+  return { tokenClient, asSecond: as(opts.secondToken), asMember: as(opts.memberToken) };
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -221,7 +243,7 @@ const PNG = () => new Blob([Buffer.from('iVBORw0KGgoAAAANSUhEUgAAAKAAAAB4CAIAAAD
 // ---------------------------------------------------------------------------------------------
 // The lifecycle
 
-async function lifecycle(opts, { tokenClient, asSecond }) {
+async function lifecycle(opts, { tokenClient, asSecond, asMember }) {
   const run = `${opts.scheme} ${randomUUID().slice(0, 8)}`;
   const name = `SDK course ${run}`;
   const authorization = new RegExp(`^authorization: ${opts.scheme === 'bearer' ? 'Bearer' : 'Token'} ${opts.creatorToken}\\r?$`, 'im');
@@ -365,6 +387,177 @@ async function lifecycle(opts, { tokenClient, asSecond }) {
     assert.deepEqual(ids(await CourseService.getCourseSections(course.id)), reversed);
   });
 
+  // Lessons: the first section (drip_delay 0) opens when a member joins, the second (drip_delay 7)
+  // a week later; sections_order is [second, first] since the reorder.
+  let lessons;
+  let later;
+  let member;
+  const lessonUrl = (sectionId, lessonId) => Endpoints.GetCourseLesson.url({ id: course.id, section_id: sectionId, lesson_id: lessonId });
+
+  await step('create lessons as the web app does', async () => {
+    // The SDK's own call leaves `undefined` in its URL: a path with no course and no section.
+    await rejectsWith(404, CourseService.createCourseLesson({ name: 'Nowhere', type: 'lesson' }));
+    assert.match(lastExchange.request, /^POST \/api\/v2\/course\/undefined\/section\/undefined\/lesson\/ HTTP/, 'the SDK now fills the ids: use createCourseLesson');
+    const create = async (sectionId, lessonName) => {
+      const url = Endpoints.CreateCourseLesson.url({ id: course.id, section_id: sectionId });
+      const response = await http.request({ url, method: Endpoints.CreateCourseLesson.method, data: { name: lessonName, type: 'lesson' } });
+      assert.equal(response.status, 201);
+      const made = response.data;
+      assert.ok(Number.isInteger(made.id) && made.id > 0, `no id in ${JSON.stringify(made)}`);
+      assert.match(response.headers.location, new RegExp(`^http://127\\.0\\.0\\.1:\\d+${lessonUrl(sectionId, made.id)}$`));
+      assert.equal(response.headers.etag, `"l${made.id}-r1"`);
+      assert.deepEqual(
+        { name: made.name, type: made.type, status: made.status, comments_enabled: made.comments_enabled, course_id: made.course_id, section_id: made.section_id, html: made.html, medias: made.medias, revision: made.revision },
+        { name: lessonName, type: 'lesson', status: 'draft', comments_enabled: true, course_id: course.id, section_id: sectionId, html: '', medias: [], revision: 1 },
+      );
+      assert.deepEqual([made.completion_status, made.locked, made.lock], ['uncompleted', false, null]);
+      assert.equal(made.created_by.username, 'sdk-creator');
+      assert.ok(!('text' in made), 'text is write-only');
+      return made;
+    };
+    lessons = [await create(first.id, 'Reading the light'), await create(first.id, 'Composition')];
+    later = await create(second.id, 'A week later');
+  });
+
+  await step('list lessons', async () => {
+    const listed = await CourseService.getCourseLessons(course.id, first.id);
+    assert.deepEqual(ids(listed), ids(lessons));
+    assert.deepEqual(listed.map((lesson) => lesson.status), ['draft', 'draft']);
+    assert.deepEqual(ids(await CourseService.getCourseLessons(course.id, second.id)), [later.id]);
+    const read = await CourseService.getCourseSection(course.id, first.id);
+    assert.deepEqual(read.lessons_order, ids(lessons));
+    assert.equal(read.num_lessons, 0, 'num_lessons counts published lessons only');
+  });
+
+  await step('get lesson', async () => {
+    const got = await CourseService.getCourseLesson(course.id, first.id, lessons[0].id);
+    assert.deepEqual(got, lessons[0]);
+  });
+
+  await step('update lesson', async () => {
+    // The web app's lesson editor sends the settings, type, name, the editor's HTML and media ids.
+    const text = '<p>Golden <strong>hour</strong></p><script>alert(1)</script><img src="x" onerror="alert(2)">';
+    const updated = await CourseService.updateCourseLesson(course.id, first.id, lessons[0].id, {
+      comments_enabled: false, type: 'lesson', name: 'Reading the light, again', text, medias: [],
+    });
+    assert.equal(updated.id, lessons[0].id);
+    assert.equal(updated.name, 'Reading the light, again');
+    assert.equal(updated.comments_enabled, false);
+    assert.equal(updated.status, 'draft', 'a PUT without status keeps it');
+    assert.equal(updated.revision, 2);
+    assert.match(updated.html, /^<p>Golden <strong>hour<\/strong><\/p>/);
+    assert.doesNotMatch(updated.html, /script|onerror|alert/i, `unsafe HTML came back: ${updated.html}`);
+    // Sent back whole, as read (read-only fields included), it is accepted and they are ignored.
+    const again = await CourseService.updateCourseLesson(course.id, first.id, lessons[0].id, { ...updated, revision: 99, html: '<b>ignored</b>' });
+    assert.equal(again.revision, 3);
+    assert.equal(again.html, updated.html);
+    lessons[0] = again;
+  });
+
+  await step('patch lesson', async () => {
+    // As the web app's status menu publishes a lesson.
+    for (const [sectionId, lesson] of [[first.id, lessons[0]], [first.id, lessons[1]], [second.id, later]]) {
+      const patched = await CourseService.patchCourseLesson(course.id, sectionId, lesson.id, { status: 'published' });
+      assert.equal(patched.id, lesson.id);
+      assert.equal(patched.status, 'published');
+      assert.equal(patched.name, lesson.name, 'a PATCH changed a field it did not carry');
+      assert.equal(patched.revision, lesson.revision + 1);
+    }
+    assert.equal((await CourseService.getCourseSection(course.id, first.id)).num_lessons, 2);
+  });
+
+  await step('make member', async () => {
+    const outside = await rejectsWith(403, CourseService.getCourseLesson(course.id, first.id, lessons[0].id, asMember));
+    assert.deepEqual(codes(outside), ['not_joined']);
+    const before = await CourseService.getSpecificCourseInfo(course.id, { view: CourseInfoViewType.USER }, asMember);
+    assert.equal(before.join_status, null);
+    assert.ok(before.sections.every((s) => s.locked && s.lock.reason === 'not_joined'), 'a non-member sees everything locked');
+    assert.equal(await CourseService.changeCourseUserRole(course.id, { joined: [opts.memberUserId] }), '', 'a 204 has no body');
+  });
+
+  await step('get course as a member (view=user)', async () => {
+    member = await CourseService.getSpecificCourseInfo(course.id, { view: CourseInfoViewType.USER }, asMember);
+    assert.equal(member.id, course.id);
+    assert.equal(member.join_status, 'joined');
+    assert.deepEqual(ids(member.sections), [second.id, first.id]);
+    assert.deepEqual([member.num_sections, member.num_lessons, member.num_lessons_completed, member.user_completion_rate], [2, 3, 0, 0]);
+    assert.deepEqual(member.next_lesson, { section_id: first.id, lesson_id: lessons[0].id });
+    assert.equal(member.completed_at, null);
+    const [dripping, open] = member.sections;
+    // The second section opens drip_delay (7) days after joining, which was just now.
+    assert.equal(dripping.locked, true);
+    assert.equal(dripping.lock.reason, 'drip');
+    assert.equal(dripping.lock.available_at, dripping.available_date);
+    assert.ok(Math.abs(between(dripping.available_date, new Date()) - 7 * DAY) < 120_000, `opens at ${dripping.available_date}`);
+    assert.deepEqual(dripping.lessons.map((l) => [l.id, l.locked, l.lock && l.lock.reason]), [[later.id, true, 'drip']]);
+    assert.deepEqual([open.locked, open.lock, open.num_lessons, open.num_lessons_completed], [false, null, 2, 0]);
+    assert.deepEqual(open.lessons.map((l) => [l.id, l.completion_status, l.locked]), [[lessons[0].id, 'uncompleted', false], [lessons[1].id, 'uncompleted', false]]);
+    const locked = await rejectsWith(403, CourseService.getCourseLesson(course.id, second.id, later.id, asMember));
+    assert.deepEqual(codes(locked), ['locked']);
+    await rejectsWith(403, CourseService.markLessonComplete(course.id, second.id, later.id, asMember));
+    await rejectsWith(403, CourseService.getCourseLessons(course.id, first.id, asMember));
+  });
+
+  const memberView = () => CourseService.getSpecificCourseInfo(course.id, { view: CourseInfoViewType.USER }, asMember);
+
+  await step('mark lessons complete', async () => {
+    for (const lesson of lessons) {
+      assert.equal(await CourseService.markLessonComplete(course.id, first.id, lesson.id, asMember), '', 'a 204 has no body');
+    }
+    // Again: nothing changes.
+    assert.equal(await CourseService.markLessonComplete(course.id, first.id, lessons[0].id, asMember), '');
+    const read = await CourseService.getCourseLesson(course.id, first.id, lessons[0].id, asMember);
+    assert.deepEqual([read.completion_status, read.locked, read.html], ['completed', false, lessons[0].html]);
+    const seen = await memberView();
+    assert.deepEqual([seen.num_lessons_completed, seen.user_completion_rate], [2, 66]);
+    assert.deepEqual(seen.sections[1].lessons.map((l) => l.completion_status), ['completed', 'completed']);
+    assert.equal(seen.sections[1].num_lessons_completed, 2);
+    assert.equal(seen.next_lesson, null, 'the only lesson left is locked');
+    // The creator's own progress is theirs: they completed nothing.
+    const own = await CourseService.getSpecificCourseInfo(course.id, { view: CourseInfoViewType.USER });
+    assert.deepEqual([own.join_status, own.user_completion_rate, own.sections.some((s) => s.locked)], ['creator', 0, false]);
+  });
+
+  await step('mark lesson incomplete', async () => {
+    for (let i = 0; i < 2; i += 1) {
+      assert.equal(await CourseService.markLessonIncomplete(course.id, first.id, lessons[1].id, asMember), '');
+    }
+    const seen = await memberView();
+    assert.deepEqual([seen.num_lessons_completed, seen.user_completion_rate], [1, 33]);
+    assert.deepEqual(seen.next_lesson, { section_id: first.id, lesson_id: lessons[1].id });
+    const read = await CourseService.getCourseLesson(course.id, first.id, lessons[1].id, asMember);
+    assert.equal(read.completion_status, 'uncompleted');
+  });
+
+  await step('get course for the teacher dashboard (view=dashboard)', async () => {
+    const dashboard = await CourseService.getSpecificCourseInfo(course.id, { view: CourseInfoViewType.DASHBOARD });
+    assert.equal(dashboard.id, course.id);
+    assert.equal(dashboard.avg_completion_rate, 33, 'one member, a third done');
+    // Besides the average, the creator's own outline: every section, nothing locked, their own rate.
+    assert.deepEqual(ids(dashboard.sections), [second.id, first.id]);
+    assert.deepEqual([dashboard.join_status, dashboard.user_completion_rate, dashboard.sections.some((s) => s.locked)], ['creator', 0, false]);
+    await rejectsWith(403, CourseService.getSpecificCourseInfo(course.id, { view: CourseInfoViewType.DASHBOARD }, asMember));
+  });
+
+  await step('get course as the member sees it (view=user, user)', async () => {
+    const seen = await CourseService.getSpecificCourseInfo(course.id, { view: CourseInfoViewType.USER, user: opts.memberUserId });
+    const own = await memberView();
+    assert.deepEqual(seen, own);
+    // Looking through another's eyes is for the creator and managers, even at oneself.
+    await rejectsWith(403, CourseService.getSpecificCourseInfo(course.id, { view: CourseInfoViewType.USER, user: opts.memberUserId }, asMember));
+  });
+
+  await step('delete lesson', async () => {
+    assert.equal(await CourseService.deleteCourseLesson(course.id, first.id, lessons[1].id), '', 'a 204 has no body');
+    await rejectsWith(404, CourseService.getCourseLesson(course.id, first.id, lessons[1].id));
+    assert.deepEqual(ids(await CourseService.getCourseLessons(course.id, first.id)), [lessons[0].id]);
+    assert.deepEqual((await CourseService.getCourseSection(course.id, first.id)).lessons_order, [lessons[0].id]);
+    // One of the two published lessons left is completed.
+    const seen = await memberView();
+    assert.deepEqual([seen.num_lessons, seen.num_lessons_completed, seen.user_completion_rate], [2, 1, 50]);
+    assert.equal((await CourseService.getSpecificCourseInfo(course.id, { view: CourseInfoViewType.DASHBOARD })).avg_completion_rate, 50);
+  });
+
   await step('make manager', async () => {
     await rejectsWith(403, CourseService.patchCourse(course.id, { description: 'not yet' }, asSecond));
     const answer = await CourseService.changeCourseUserRole(course.id, { managers: [opts.secondUserId] });
@@ -393,19 +586,24 @@ async function lifecycle(opts, { tokenClient, asSecond }) {
 // ---------------------------------------------------------------------------------------------
 // SDK calls this API does not support yet (run with --probe-blocked)
 
+// The dashboard view and `user` of getSpecificCourseInfo left this list when lessons came (they
+// are lifecycle steps now). What is left belongs to the membership issue (joining) and to lesson
+// comments, neither of which exists yet.
 const BLOCKED = [
   [
-    'get course for the teacher dashboard (getSpecificCourseInfo(id, {view: CourseInfoViewType.DASHBOARD}))',
+    'join a course (joinOrAcceptInviteToCourse)',
     async (opts, cleanup, course) => {
-      const got = await CourseService.getSpecificCourseInfo(course.id, { view: CourseInfoViewType.DASHBOARD });
-      assert.equal(got.id, course.id);
+      await CourseService.patchCourse(course.id, { privacy: 'open' });
+      await CourseService.joinOrAcceptInviteToCourse(course.id, { headers: { Authorization: `Bearer ${opts.memberToken}` } });
     },
   ],
   [
-    'get course as seen by a user (getSpecificCourseInfo(id, {user}) of CourseInfoParams)',
+    'list the comments of a lesson (getCourseLessonComments)',
     async (opts, cleanup, course) => {
-      const got = await CourseService.getSpecificCourseInfo(course.id, { view: CourseInfoViewType.USER, user: opts.secondUserId });
-      assert.equal(got.id, course.id);
+      const section = await CourseService.createCourseSection(course.id, { name: 'Probe' });
+      const url = Endpoints.CreateCourseLesson.url({ id: course.id, section_id: section.id });
+      const lesson = (await http.request({ url, method: 'POST', data: { name: 'Probe', type: 'lesson' } })).data;
+      await CourseService.getCourseLessonComments(course.id, section.id, lesson.id, {});
     },
   ],
 ];

@@ -1,4 +1,4 @@
-"""The course and section lifecycle through the Python client that openapi-python-client generates from the spec.
+"""The course, section and lesson lifecycle through the Python client openapi-python-client generates from the spec.
 
     PYTHONPATH=<folder holding course_api_client> CLIENT_BASE_URL=http://127.0.0.1:8080/api/v2 \
         CLIENT_TOKEN=<access token> CLIENT_CATEGORY_ID=<existing category id> python lifecycle.py
@@ -13,6 +13,7 @@ multipart part and as an empty value in a urlencoded form, so the form step carr
 import datetime
 import enum
 import os
+import re
 import sys
 import uuid
 
@@ -24,6 +25,13 @@ from course_api_client.api.courses import (
     get_specific_course_info,
     patch_course,
 )
+from course_api_client.api.lessons import (
+    create_course_lesson,
+    get_course_lesson,
+    get_course_lessons,
+    mark_lesson_complete,
+    patch_course_lesson,
+)
 from course_api_client.api.sections import (
     create_course_section,
     delete_course_section,
@@ -32,6 +40,7 @@ from course_api_client.api.sections import (
     patch_course_section,
 )
 from course_api_client.models import (
+    CompletionStatus,
     Course,
     CourseDetail,
     CourseForm,
@@ -39,7 +48,13 @@ from course_api_client.models import (
     CoursePatch,
     CoursePrivacy,
     CourseType,
+    CourseUserDetail,
     GetSpecificCourseInfoView,
+    Lesson,
+    LessonInput,
+    LessonPatch,
+    LessonStatus,
+    LessonType,
     Problem,
     Section,
     SectionInput,
@@ -60,19 +75,31 @@ def check(condition: bool, reason: str) -> None:
         raise StepFailed(reason)
 
 
-def answer(response: Response, status: int, kind: type):
-    """The parsed body of `response`, which must have `status` and parse as `kind`."""
+def answer(response: Response, status: int, kind: type | tuple[type, ...]):
+    """The parsed body of `response`, which must have `status` and parse as `kind` (or one of them)."""
     global last
     last = response
     check(response.status_code == status, f"status {response.status_code}, expected {status}")
-    check(isinstance(response.parsed, kind), f"parsed as {type(response.parsed).__name__}, expected {kind.__name__}")
+    names = "/".join(k.__name__ for k in (kind if isinstance(kind, tuple) else (kind,)))
+    check(isinstance(response.parsed, kind), f"parsed as {type(response.parsed).__name__}, expected {names}")
     return response.parsed
+
+
+# What the generated client makes of a view=user answer. The 200 of getSpecificCourseInfo is anyOf
+# CourseDetail, CourseUserDetail, CourseMinimal, tried in that order, and an outline also satisfies
+# CourseDetail; tests/test_generated_clients.py (test_user_view_parses_as_its_own_model) follows that.
+OUTLINE = (CourseUserDetail, CourseDetail)
 
 
 def etag(response: Response) -> str:
     tag = response.headers.get("ETag")
     check(bool(tag) and tag.startswith('"') and tag.endswith('"'), f"no strong ETag: {tag!r}")
     return tag
+
+
+def variant(tag: str, revision_tag: str) -> bool:
+    """Whether `tag` is the tag of an answer showing the caller's progress, on top of `revision_tag`."""
+    return re.fullmatch(re.escape(revision_tag[:-1]) + r'-p[0-9a-f]{20}"', tag) is not None
 
 
 def begin(name: str) -> None:
@@ -112,10 +139,12 @@ def run(client: AuthenticatedClient, category_id: int) -> None:
 
     begin("get course")
     got = get_specific_course_info.sync_detailed(course.id, client=client)
-    # The 200 is anyOf CourseDetail/Course/CourseMinimal: without view=edit it has no sections.
-    read = answer(got, 200, Course)
-    check(read.to_dict() == course.to_dict(), "GET differs from the POST's answer")
-    check(etag(got) == f'"c{course.id}-r1"', f"ETag {got.headers.get('ETag')}")
+    # The default view is the creator's outline: the course as POST answered it, plus its sections.
+    read = answer(got, 200, OUTLINE)
+    outline = read.to_dict()
+    check({k: outline.get(k) for k in course.to_dict()} == course.to_dict(), "GET differs from the POST's answer")
+    check(outline["sections"] == [] and outline["next_lesson"] is None, "the outline of a new course")
+    check(variant(etag(got), f'"c{course.id}-r1"'), f"ETag {got.headers.get('ETag')}")
     edit = answer(
         get_specific_course_info.sync_detailed(course.id, client=client, view=GetSpecificCourseInfoView.EDIT),
         200,
@@ -169,7 +198,11 @@ def run(client: AuthenticatedClient, category_id: int) -> None:
     )
     check(second.dripped_at is None and second.drip_delay == 0, "second section not as sent")
     check(second.lessons_order == [] and first.revision == second.revision == 1, "new sections are revision 1")
-    read = answer(get_specific_course_info.sync_detailed(course.id, client=client), 200, Course)
+    read = answer(
+        get_specific_course_info.sync_detailed(course.id, client=client, view=GetSpecificCourseInfoView.EDIT),
+        200,
+        CourseDetail,
+    )
     check(read.sections_order == [first.id, second.id], f"sections_order {read.sections_order}")
     done()
 
@@ -204,6 +237,68 @@ def run(client: AuthenticatedClient, category_id: int) -> None:
     )
     problem = answer(stale, 412, Problem)
     check(problem.errors[0].messages[0].code == "precondition_failed", f"412 code {problem.to_dict()}")
+    done()
+
+    begin("create lessons")
+    lesson_body = LessonInput(
+        name="Light",
+        type_=LessonType.LESSON,
+        status=LessonStatus.PUBLISHED,
+        text="<p>Golden hour</p><script>alert(1)</script>",
+    )
+    made = create_course_lesson.sync_detailed(
+        course.id, first.id, client=client, body=lesson_body, idempotency_key=str(uuid.uuid4())
+    )
+    light = answer(made, 201, Lesson)
+    lesson_path = f"/course/{course.id}/section/{first.id}/lesson/{light.id}/"
+    check(made.headers.get("Location", "").endswith(lesson_path), f"Location {made.headers.get('Location')}")
+    check(etag(made) == f'"l{light.id}-r1"', f"lesson ETag {made.headers.get('ETag')}")
+    check((light.course_id, light.section_id, light.revision) == (course.id, first.id, 1), "lesson ids or revision")
+    check(light.status is LessonStatus.PUBLISHED and light.type_ is LessonType.LESSON, "status or type not as sent")
+    check(light.html == "<p>Golden hour</p>", f"html {light.html!r}: the script must be gone")
+    check(light.completion_status is CompletionStatus.UNCOMPLETED, f"completion_status {light.completion_status!r}")
+    check(light.locked is False and light.lock is None and light.medias == [], "a new lesson's progress fields")
+    shadow = answer(
+        create_course_lesson.sync_detailed(course.id, first.id, client=client, body=LessonInput(name="Shadow")),
+        201,
+        Lesson,
+    )
+    check(shadow.status is LessonStatus.DRAFT and shadow.html == "", "a lesson is a draft with no content by default")
+    done()
+
+    begin("read lesson")
+    got = get_course_lesson.sync_detailed(course.id, first.id, light.id, client=client)
+    check(answer(got, 200, Lesson).to_dict() == light.to_dict(), "GET differs from the POST's answer")
+    check(variant(etag(got), f'"l{light.id}-r1"'), f"lesson ETag {got.headers.get('ETag')}")
+    listed = get_course_lessons.sync_detailed(course.id, first.id, client=client)
+    check([item.id for item in answer(listed, 200, list)] == [light.id, shadow.id], "lessons not in order")
+    check(all(isinstance(item, Lesson) for item in listed.parsed), "list items are not Lesson models")
+    done()
+
+    begin("complete lesson")
+    last = mark_lesson_complete.sync_detailed(course.id, first.id, light.id, client=client)
+    check(last.status_code == 204 and last.content == b"", f"status {last.status_code}")
+    got = get_course_lesson.sync_detailed(course.id, first.id, light.id, client=client)
+    check(answer(got, 200, Lesson).completion_status is CompletionStatus.COMPLETED, "the lesson is not completed")
+    mine = answer(get_specific_course_info.sync_detailed(course.id, client=client), 200, OUTLINE)
+    # The draft counts for nothing: one published lesson, completed.
+    check(mine.user_completion_rate == 100, f"user_completion_rate {mine.user_completion_rate}")
+    done()
+
+    begin("publish lesson with If-Match")
+    tag = etag(get_course_lesson.sync_detailed(course.id, first.id, shadow.id, client=client))
+    # A tag that shows progress makes a write conditional on the lesson's revision.
+    published = patch_course_lesson.sync_detailed(
+        course.id, first.id, shadow.id, client=client, body=LessonPatch(status=LessonStatus.PUBLISHED), if_match=tag
+    )
+    check(answer(published, 200, Lesson).status is LessonStatus.PUBLISHED, "the lesson was not published")
+    check(etag(published) == f'"l{shadow.id}-r2"', f"ETag after the patch {published.headers.get('ETag')}")
+    stale = patch_course_lesson.sync_detailed(
+        course.id, first.id, shadow.id, client=client, body=LessonPatch(name="Lost"), if_match=tag
+    )
+    answer(stale, 412, Problem)
+    mine = answer(get_specific_course_info.sync_detailed(course.id, client=client), 200, OUTLINE)
+    check(mine.user_completion_rate == 50, f"user_completion_rate {mine.user_completion_rate}, one of two done")
     done()
 
     begin("delete section")

@@ -1,5 +1,5 @@
 /*
- * The course and section lifecycle through openapi-fetch, typed by the `paths` that openapi-typescript
+ * The course, section and lesson lifecycle through openapi-fetch, typed by the `paths` that openapi-typescript
  * generates from openapi/v2.yaml into ./schema.d.ts (beside this file in the build folder).
  *
  *   CLIENT_BASE_URL=http://127.0.0.1:8080/api/v2 CLIENT_TOKEN=<access token> \
@@ -18,6 +18,8 @@ import type { components, paths } from "./schema.js";
 type Schemas = components["schemas"];
 type Course = Schemas["Course"];
 type Section = Schemas["Section"];
+type Lesson = Schemas["Lesson"];
+type Outline = Schemas["CourseUserDetail"];
 
 const baseUrl = process.env.CLIENT_BASE_URL;
 const token = process.env.CLIENT_TOKEN;
@@ -62,14 +64,17 @@ const client = createClient<paths>({
 });
 client.use(recorder);
 
+// A revision's tag ("c5-r3"), or the tag of an answer that also shows the caller's progress
+// ("c5-r3-p" and 20 hexadecimal digits).
 function etagOf(response: Response): string {
   const tag = response.headers.get("ETag");
-  check(tag !== null && /^"[cs]\d+-r\d+"$/.test(tag), `no strong ETag: ${tag}`);
+  check(tag !== null && /^"[csl]\d+-r\d+(-p[0-9a-f]{20})?"$/.test(tag), `no strong ETag: ${tag}`);
   return tag;
 }
 
-function isCourse(value: Schemas["CourseDetail"] | Course | Schemas["CourseMinimal"]): value is Course {
-  return "revision" in value && !("sections" in value);
+// The course as the caller takes it (view=user): the one member of the answer's union with progress.
+function isOutline(value: Schemas["CourseDetail"] | Outline | Schemas["CourseMinimal"]): value is Outline {
+  return "next_lesson" in value && "num_lessons_completed" in value;
 }
 
 async function lifecycle(): Promise<void> {
@@ -93,9 +98,13 @@ async function lifecycle(): Promise<void> {
 
   step = "get course";
   const got = await client.GET("/course/{id}/", { params: { path: { id: course.id } } });
-  check(got.data !== undefined && isCourse(got.data), `status ${got.response.status}`);
-  check(JSON.stringify(got.data) === JSON.stringify(course), "GET differs from the POST's answer");
-  check(etagOf(got.response) === `"c${course.id}-r1"`, "course ETag");
+  check(got.data !== undefined && isOutline(got.data), `status ${got.response.status}`);
+  // The default view is the creator's outline: the course as POST answered it, plus its sections.
+  const outline: Outline = got.data;
+  const common = Object.fromEntries(Object.keys(course).map((key) => [key, outline[key as keyof Outline]]));
+  check(JSON.stringify(common) === JSON.stringify(course), "GET differs from the POST's answer");
+  check(outline.sections.length === 0 && outline.next_lesson === null, "the outline of a new course");
+  check(etagOf(got.response).startsWith(`"c${course.id}-r1-p`), "course ETag");
   const edit = await client.GET("/course/{id}/", { params: { path: { id: course.id }, query: { view: "edit" } } });
   check(edit.data !== undefined && "sections" in edit.data, `view=edit status ${edit.response.status}`);
   check(edit.data.sections.length === 0 && edit.data.num_sections === 0, "sections of a new course");
@@ -171,6 +180,72 @@ async function lifecycle(): Promise<void> {
   });
   check(stale.response.status === 412, `stale If-Match gave ${stale.response.status}`);
   check(stale.error?.errors[0]?.messages[0]?.code === "precondition_failed", "412 code");
+  done();
+
+  step = "create lessons";
+  const lessonsPath = { params: { path: sectionPath(firstId) } };
+  const made = await client.POST("/course/{id}/section/{section_id}/lesson/", {
+    params: { path: sectionPath(firstId), header: { "Idempotency-Key": crypto.randomUUID() } },
+    body: { name: "Light", type: "lesson", status: "published", text: "<p>Golden hour</p><img src=x onerror=alert(1)>" },
+  });
+  check(made.response.status === 201 && made.data !== undefined, `status ${made.response.status}`);
+  const light: Lesson = made.data;
+  const lessonPath = (id: number) => ({ ...sectionPath(firstId), lesson_id: id });
+  check(made.response.headers.get("Location")?.endsWith(`/section/${firstId}/lesson/${light.id}/`) === true, "Location");
+  check(etagOf(made.response) === `"l${light.id}-r1"`, "lesson ETag");
+  check(light.course_id === course.id && light.section_id === firstId && light.revision === 1, "lesson ids");
+  check(light.status === "published" && light.type === "lesson", "status or type not as sent");
+  check(light.html === "<p>Golden hour</p><img src=\"x\">", `html ${light.html}: the handler must be gone`);
+  check(light.completion_status === "uncompleted" && !light.locked && light.lock === null, "progress fields");
+  const shadowMade = await client.POST("/course/{id}/section/{section_id}/lesson/", { ...lessonsPath, body: { name: "Shadow" } });
+  check(shadowMade.data?.status === "draft" && shadowMade.data.html === "", "a lesson is a draft with no content by default");
+  const shadow: Lesson = shadowMade.data;
+  done();
+
+  step = "read lesson";
+  const readLesson = await client.GET("/course/{id}/section/{section_id}/lesson/{lesson_id}/", { params: { path: lessonPath(light.id) } });
+  check(JSON.stringify(readLesson.data) === JSON.stringify(light), "GET differs from the POST's answer");
+  check(etagOf(readLesson.response).startsWith(`"l${light.id}-r1-p`), "lesson ETag of a GET");
+  const lessons = await client.GET("/course/{id}/section/{section_id}/lesson/", lessonsPath);
+  check(lessons.data?.map((l: Lesson) => l.id).join() === `${light.id},${shadow.id}`, "lessons not in order");
+  done();
+
+  step = "complete lesson";
+  const completed = await client.POST("/course/{id}/section/{section_id}/lesson/{lesson_id}/complete/", {
+    params: { path: lessonPath(light.id) },
+  });
+  check(completed.response.status === 204, `status ${completed.response.status}`);
+  const reread = await client.GET("/course/{id}/section/{section_id}/lesson/{lesson_id}/", { params: { path: lessonPath(light.id) } });
+  check(reread.data?.completion_status === "completed", "the lesson is not completed");
+  const progress = async (): Promise<Outline> => {
+    const mine = await client.GET("/course/{id}/", coursePath);
+    check(mine.data !== undefined && isOutline(mine.data), `view=user status ${mine.response.status}`);
+    return mine.data;
+  };
+  // The draft counts for nothing: one published lesson, completed.
+  let mine = await progress();
+  check(mine.user_completion_rate === 100 && mine.num_lessons === 1, `user_completion_rate ${mine.user_completion_rate}`);
+  check(mine.completed_at !== null && mine.next_lesson === null, "completed_at or next_lesson of a finished course");
+  done();
+
+  step = "publish lesson with If-Match";
+  const shadowRead = await client.GET("/course/{id}/section/{section_id}/lesson/{lesson_id}/", { params: { path: lessonPath(shadow.id) } });
+  const shadowTag = etagOf(shadowRead.response);
+  // A tag that shows progress makes a write conditional on the lesson's revision.
+  const published = await client.PATCH("/course/{id}/section/{section_id}/lesson/{lesson_id}/", {
+    params: { path: lessonPath(shadow.id), header: { "If-Match": shadowTag } },
+    body: { status: "published" },
+  });
+  check(published.data?.status === "published", `status ${published.response.status}`);
+  check(etagOf(published.response) === `"l${shadow.id}-r2"`, "ETag after the patch");
+  const lost = await client.PATCH("/course/{id}/section/{section_id}/lesson/{lesson_id}/", {
+    params: { path: lessonPath(shadow.id), header: { "If-Match": shadowTag } },
+    body: { name: "Lost" },
+  });
+  check(lost.response.status === 412, `stale If-Match gave ${lost.response.status}`);
+  mine = await progress();
+  check(mine.user_completion_rate === 50, `user_completion_rate ${mine.user_completion_rate}, one of two done`);
+  check(mine.next_lesson?.lesson_id === shadow.id, "next_lesson is not the lesson left");
   done();
 
   step = "delete section";
