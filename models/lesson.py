@@ -8,7 +8,8 @@ from models.user import User
 
 # The platform's two kinds; the API refuses `quiz` until quizzes exist.
 LESSON_TYPES = ("lesson", "quiz")
-LESSON_STATUSES = ("draft", "published")
+PUBLISHED = "published"
+LESSON_STATUSES = ("draft", PUBLISHED)
 
 
 class Lesson(Base):

@@ -606,3 +606,43 @@ class TestCaching:
             assert after.json()["num_lessons_completed"] == 1
             # The revision part is untouched by progress, so If-Match with this tag still works.
             assert after.headers["etag"].split("-p")[0] == tag.split("-p")[0]
+
+
+class TestOneLessonAgreesWithTheOutline:
+    """`getCourseLesson` checks one lesson's locks with queries of its own; the outline computes all
+    of them in Python. Both must tell a member the same thing about every lesson."""
+
+    @pytest.mark.parametrize("course_type", ["structured", "scheduled"])
+    def test_every_lesson(self, client, make, db, alice, bob, course_type):
+        start = datetime(2026, 12, 1, 9, 0, tzinfo=UTC)
+        with at(start) as clock:
+            layout = [
+                ({"drip_delay": 0, "dripped_at": None}, ["published", "draft", "published"]),
+                ({"drip_delay": 0, "dripped_at": start - timedelta(hours=1)}, ["published", "published"]),
+                ({"drip_delay": 3, "dripped_at": start + timedelta(days=3)}, ["published", "published"]),
+            ]
+            course, sections, lessons = build(
+                make, db, alice, layout, joined=[bob], type=course_type, enforce_lessons_order=True
+            )
+            # Completed out of order: the second lesson of the second section, then the first one.
+            mark(client, alice, course, sections[1], lessons[1][1])  # an editor's progress is theirs
+            for section_id, lesson_id in ((sections[0], lessons[0][0]), (sections[0], lessons[0][2])):
+                mark(client, bob, course, section_id, lesson_id)
+            client.post(
+                course_url(course, "section", sections[1], "lesson", lessons[1][1], "complete"), headers=auth(bob)
+            )
+
+            statuses = set()
+            for moment in (start, start + timedelta(days=3)):
+                clock.move_to(moment)
+                outline = seen(client, bob, course)
+                for section in outline["sections"]:
+                    for lesson in section["lessons"]:
+                        one = client.get(
+                            course_url(course, "section", section["id"], "lesson", lesson["id"]), headers=auth(bob)
+                        )
+                        assert one.status_code == (403 if lesson["locked"] else 200), (moment, lesson, one.text)
+                        statuses.add((one.status_code, (lesson["lock"] or {}).get("reason")))
+                        if lesson["locked"]:
+                            assert error_codes(one.json()) == {None: ["locked"]}
+            assert statuses == {(200, None), (403, "order"), (403, "drip")}

@@ -23,8 +23,8 @@ from api.errors import Forbidden, NotFound
 from api.rules.access import EDITORS, JOINED, MANAGER, ROW_ONLY, lesson_in, visible_course
 from models import Course, CourseMembership, Lesson, LessonCompletion, Section
 from models.base import utcnow
+from models.lesson import PUBLISHED
 
-PUBLISHED = "published"
 NOT_JOINED, DRIP, ORDER = "not_joined", "drip", "order"
 
 

@@ -12,6 +12,7 @@ from api.config import current_settings
 from api.pictures import images
 from api.rules.lesson_html import sanitise
 from models.base import comparable_name
+from models.lesson import PUBLISHED
 
 
 class _ModelSchema(Schema):
@@ -41,7 +42,7 @@ class CategorySchema(_ModelSchema):
 
 
 def _published(section) -> int:
-    return sum(1 for lesson in section.lessons if lesson.status == "published")
+    return sum(1 for lesson in section.lessons if lesson.status == PUBLISHED)
 
 
 class LessonSummarySchema(_ModelSchema):
