@@ -251,11 +251,23 @@ def check(ours: Server, baseline: Server, fixture: Fixture, secret: str) -> tupl
         if mine["status"] != expected:
             problems.append(f"{what}: ours answered {mine['status']}, the check expects {expected}")
         if mine != theirs:
-            different = {
-                k: (mine.get(k), theirs.get(k)) for k in mine.keys() | theirs.keys() if mine.get(k) != theirs.get(k)
-            }
-            problems.append(f"{what}: ours and baseline differ: {json.dumps(different, default=str)[:600]}")
+            where, ours_value, theirs_value = first_difference(mine, theirs)
+            shown = json.dumps({"ours": ours_value, "baseline": theirs_value}, default=str)[:600]
+            problems.append(f"{what}: ours and baseline differ at {where}: {shown}")
     return compared, problems
+
+
+def first_difference(mine, theirs, where="answer"):
+    """The path to the first place where two JSON values differ, and the two values found there."""
+    if isinstance(mine, dict) and isinstance(theirs, dict):
+        for key in sorted(mine.keys() | theirs.keys()):
+            if mine.get(key) != theirs.get(key):
+                return first_difference(mine.get(key), theirs.get(key), f"{where}.{key}")
+    if isinstance(mine, list) and isinstance(theirs, list) and len(mine) == len(theirs):
+        for index, (a, b) in enumerate(zip(mine, theirs, strict=True)):
+            if a != b:
+                return first_difference(a, b, f"{where}[{index}]")
+    return where, mine, theirs
 
 
 def main() -> int:

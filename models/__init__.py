@@ -8,4 +8,15 @@ from models.lesson import Lesson, LessonCompletion
 from models.section import Section
 from models.user import User
 
-__all__ = ["Base", "Category", "Course", "CourseMembership", "IdempotencyKey", "Lesson", "LessonCompletion", "Section", "User", "course_categories"]
+__all__ = [
+    "Base",
+    "Category",
+    "Course",
+    "CourseMembership",
+    "IdempotencyKey",
+    "Lesson",
+    "LessonCompletion",
+    "Section",
+    "User",
+    "course_categories",
+]

@@ -98,7 +98,6 @@ class Course(Base):
         return [section.id for section in self.sections]
 
 
-
 Index("uq_courses_live_name", Course.name_key, unique=True, sqlite_where=_live, postgresql_where=_live)
 Index("uq_courses_live_slug", Course.slug, unique=True, sqlite_where=_live, postgresql_where=_live)
 

@@ -510,7 +510,7 @@ def outline(course: Course, role: str | None, joined_at: datetime | None, user_i
                 "lessons": items,
             }
         )
-    return {
+    progress = {
         "sections": sections,
         "num_sections": len(sections),
         "num_lessons": total,
@@ -519,6 +519,10 @@ def outline(course: Course, role: str | None, joined_at: datetime | None, user_i
         "completed_at": iso(last_done) if total and completed == total else None,
         "next_lesson": next_lesson,
     }
+    if role not in EDITORS:
+        # Those who do not edit the course learn nothing of the sections they are not shown.
+        progress["sections_order"] = [section["id"] for section in sections]
+    return progress
 
 
 def completion_rates(course_ids: list[int], user_id: int) -> dict[int, int]:
