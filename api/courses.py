@@ -11,7 +11,6 @@ from api.rules.access import (
     JOINED,
     MANAGER,
     ROW_ONLY,
-    WITH_LESSONS,
     check_may_create_course,
     current_user,
     editable_course,
@@ -23,6 +22,7 @@ from api.rules.access import (
     visible_course,
     visible_to,
 )
+from api.rules.contents import contents_of
 from api.rules.progress import average_completion_rate, completion_rates, progress_of
 from api.rules.search import search_matches
 from api.urls import located
@@ -35,7 +35,14 @@ from api.web.preconditions import (
     variant_etag,
 )
 from api.web.query import shadowed_integer
-from api.web.responses import json_response, no_content, page, represent_course, represent_outline
+from api.web.responses import (
+    json_response,
+    no_content,
+    page,
+    represent_contents,
+    represent_course,
+    represent_outline,
+)
 from api.web.schemas import CourseLoadSchema
 from models import Course, course_categories
 
@@ -112,14 +119,14 @@ def _page_of(me, criteria, order, limit, offset):
 def get(user, id, view="user"):
     """One course, in the representation the caller may see; `user` shows it as that member does."""
     if view == "edit":
-        course, role = editable_course(id, user, WITH_LESSONS)
-        body = represent_course(course, role, _rate(course, user), view=view)
+        course, role = editable_course(id, user, ROW_ONLY)
+        body = represent_contents(course, role, _rate(course, user), contents_of(course.id))
     elif view == "dashboard":
-        course, role = editable_course(id, user, WITH_LESSONS)
+        course, role = editable_course(id, user, ROW_ONLY)
         body = represent_outline(course, role, progress_of(course, user, role))
         body["avg_completion_rate"] = average_completion_rate(course)
     else:
-        course, role = visible_course(id, user, WITH_LESSONS)
+        course, role = visible_course(id, user, ROW_ONLY)
         member = shadowed_integer("user")
         if member is not None:
             require_editor(role)

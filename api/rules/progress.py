@@ -16,11 +16,12 @@ as its members take it (drafts are for `view=edit`). What is locked depends on t
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import and_, func, or_, select
+from sqlalchemy import Row, and_, func, or_, select
 
 from api import database
 from api.errors import Forbidden, NotFound
 from api.rules.access import EDITORS, JOINED, MANAGER, ROW_ONLY, lesson_in, visible_course
+from api.rules.contents import Contents, contents_of
 from models import Course, CourseMembership, Lesson, LessonCompletion, Section
 from models.base import utcnow
 from models.lesson import PUBLISHED
@@ -38,7 +39,7 @@ class Lock:
 
 @dataclass
 class LessonState:
-    lesson: Lesson
+    lesson: Row  # of `api.rules.contents.LESSON_FIELDS`
     completed_at: datetime | None
     lock: Lock | None
 
@@ -53,7 +54,7 @@ class LessonState:
 
 @dataclass
 class SectionState:
-    section: Section
+    section: Row  # of `api.rules.contents.SECTION_FIELDS`
     available_date: datetime | None
     lock: Lock | None
     lessons: list[LessonState]
@@ -77,7 +78,9 @@ class SectionState:
 
 @dataclass
 class Progress:
+    # The sections holding a published lesson; and every section of the course, in order.
     sections: list[SectionState]
+    sections_order: list[int]
 
     def lessons(self) -> list[LessonState]:
         """The published lessons in course order."""
@@ -119,7 +122,7 @@ def completion_rate(completed: int, total: int) -> int:
     return 100 * completed // total if total else 0
 
 
-def opens_at(course: Course, section: Section, joined_at: datetime | None) -> datetime | None:
+def opens_at(course: Course, section: Section | Row, joined_at: datetime | None) -> datetime | None:
     """When the section opens to a member who joined at `joined_at`; None when its date is not set."""
     if course.type == "scheduled":
         return section.dripped_at
@@ -128,7 +131,7 @@ def opens_at(course: Course, section: Section, joined_at: datetime | None) -> da
     return None
 
 
-def section_lock(course: Course, section: Section, role: str | None, joined_at: datetime | None, now: datetime):
+def section_lock(course: Course, section: Section | Row, role: str | None, joined_at: datetime | None, now: datetime):
     """Whether, and why, the section is closed to the caller."""
     if role in EDITORS:
         return None
@@ -151,15 +154,20 @@ def lesson_lock(course: Course, in_section: Lock | None, role: str | None, earli
 
 
 def outline(
-    course: Course, role: str | None, joined_at: datetime | None, completed: dict[int, datetime], now: datetime
+    course: Course,
+    contents: Contents,
+    role: str | None,
+    joined_at: datetime | None,
+    completed: dict[int, datetime],
+    now: datetime,
 ) -> Progress:
-    """The course's sections and lessons as the caller sees them; `course.sections` and their lessons are loaded."""
+    """The course's sections and published lessons as the caller sees them."""
     sections = []
     earlier_done = True
-    for section in course.sections:
+    for section in contents.sections:
         in_section = section_lock(course, section, role, joined_at, now)
         lessons = []
-        for lesson in section.lessons:
+        for lesson in contents.lessons_in(section):
             if lesson.status != PUBLISHED:
                 continue
             lessons.append(
@@ -169,12 +177,13 @@ def outline(
                 earlier_done = False
         if lessons:
             sections.append(SectionState(section, opens_at(course, section, joined_at), in_section, lessons))
-    return Progress(sections)
+    return Progress(sections, contents.sections_order)
 
 
 def progress_of(course: Course, user_id: int, role: str | None) -> Progress:
-    """The outline of `course` for the user: two queries besides the course's own sections and lessons."""
-    return outline(course, role, joined_at(course, user_id, role), completions(course.id, user_id), utcnow())
+    """The outline of `course` for the user, in four queries whatever the size of the course."""
+    contents = contents_of(course.id, published_only=True)
+    return outline(course, contents, role, joined_at(course, user_id, role), completions(course.id, user_id), utcnow())
 
 
 def open_lesson(course_id: int, section_id: int, lesson_id: int, user_id: int) -> tuple[Course, Lesson]:

@@ -8,23 +8,16 @@ from werkzeug.datastructures import MultiDict
 from api.pictures.course_pictures import picture_urls
 from api.rules.access import EDITORS, sees_in_full
 from api.urls import public_origin
-from api.web.schemas import (
-    CourseDetailSchema,
-    CourseMinimalSchema,
-    CourseSchema,
-    LessonSchema,
-    ProgressSchema,
-    SectionProgressSchema,
-)
+from api.web.contents_json import lesson_summary, progress_json, section_detail
+from api.web.schemas import CourseMinimalSchema, CourseSchema, LessonSchema
 
 JSON = {"Content-Type": "application/json"}
 
 _course = CourseSchema()
+# For the answers that read the sections as rows (`api.rules.contents`), which give the order.
+_course_unordered = CourseSchema(exclude=("sections_order",))
 _minimal = CourseMinimalSchema()
-_detail = CourseDetailSchema()
 _lesson = LessonSchema()
-_section_progress = SectionProgressSchema()
-_progress = ProgressSchema()
 
 
 def json_response(body, status: int = 200, headers: dict | None = None):
@@ -40,28 +33,37 @@ def no_content():
     return response
 
 
-def represent_course(course, role: str | None, completion_rate: int = 0, view: str = "user") -> dict:
-    """The course as this caller may see it, with their `join_status` and `user_completion_rate`.
+def represent_course(course, role: str | None, completion_rate: int = 0) -> dict:
+    """The course as this caller may see it, with their `join_status` and `user_completion_rate`;
+    outsiders of a private course get the minimal form."""
+    return _represent(course, role, _course if sees_in_full(course, role) else _minimal, completion_rate)
 
-    Editors asking to edit get the detail; outsiders of a private course get the minimal form.
-    """
-    if view == "edit":
-        schema = _detail
-    elif not sees_in_full(course, role):
-        schema = _minimal
-    else:
-        schema = _course
+
+def _represent(course, role: str | None, schema, completion_rate: int) -> dict:
     return schema.dump(course) | picture_urls(course) | {"join_status": role, "user_completion_rate": completion_rate}
+
+
+def represent_contents(course, role: str, completion_rate: int, contents) -> dict:
+    """The course with every section and lesson, drafts included (`view=edit`); `contents` from
+    `api.rules.contents.contents_of`."""
+    sections = [section_detail(section, contents.lessons_in(section)) for section in contents.sections]
+    return _represent(course, role, _course_unordered, completion_rate) | {
+        "sections_order": contents.sections_order,
+        "sections": sections,
+        "num_sections": len(sections),
+        "num_lessons": sum(len(lessons) for lessons in contents.lessons.values()),
+    }
 
 
 def represent_outline(course, role: str | None, progress) -> dict:
     """The course with its sections and lessons as the caller takes it (`view=user`)."""
-    shown = {"sections": _section_progress.dump(progress.sections, many=True)}
-    if role not in EDITORS:
-        # Like the sections, `sections_order` leaves out those they do not see. Editors keep the
-        # whole order, so that they can send the answer back as it is.
-        shown["sections_order"] = [state.section.id for state in progress.sections]
-    return represent_course(course, role) | _progress.dump(progress) | shown
+    shown = progress_json(progress)
+    # Like the sections, `sections_order` leaves out those they do not see. Editors keep the
+    # whole order, so that they can send the answer back as it is.
+    shown["sections_order"] = (
+        progress.sections_order if role in EDITORS else [state.section.id for state in progress.sections]
+    )
+    return _represent(course, role, _course_unordered, 0) | shown
 
 
 def page(items: list, count: int, limit: int, offset: int) -> dict:
@@ -81,8 +83,12 @@ def page(items: list, count: int, limit: int, offset: int) -> dict:
 
 def represent_lesson(lesson, completed: bool) -> dict:
     """A lesson as its own answers show it: to its editors, or to a member it is open to (never locked)."""
-    return _lesson.dump(lesson) | {
-        "completion_status": "completed" if completed else "uncompleted",
-        "locked": False,
-        "lock": None,
-    }
+    return (
+        lesson_summary(lesson)
+        | _lesson.dump(lesson)
+        | {
+            "completion_status": "completed" if completed else "uncompleted",
+            "locked": False,
+            "lock": None,
+        }
+    )

@@ -12,7 +12,6 @@ from api.config import current_settings
 from api.pictures import images
 from api.rules.lesson_html import sanitise
 from models.base import comparable_name
-from models.lesson import PUBLISHED
 
 
 class _ModelSchema(Schema):
@@ -41,19 +40,9 @@ class CategorySchema(_ModelSchema):
     slug = fields.String()
 
 
-def _published(section) -> int:
-    return sum(1 for lesson in section.lessons if lesson.status == PUBLISHED)
+class LessonSchema(_ModelSchema):
+    """What a lesson's own answers show besides its summary (`api.web.contents_json.lesson_summary`)."""
 
-
-class LessonSummarySchema(_ModelSchema):
-    id = fields.Integer()
-    name = fields.String()
-    type = fields.String()
-    status = fields.String()
-    comments_enabled = fields.Boolean()
-
-
-class LessonSchema(LessonSummarySchema):
     course_id = fields.Integer()
     section_id = fields.Integer()
     html = fields.String()
@@ -61,55 +50,6 @@ class LessonSchema(LessonSummarySchema):
     created_at = fields.AwareDateTime()
     created_by = fields.Nested(UserMinimalSchema)
     revision = fields.Integer()
-
-
-class LockSchema(_ModelSchema):
-    reason = fields.String()
-    available_at = fields.AwareDateTime(allow_none=True)
-
-
-class SectionSchema(_ModelSchema):
-    id = fields.Integer()
-    name = fields.String()
-    dripped_at = fields.AwareDateTime(allow_none=True)
-    drip_delay = fields.Integer()
-    lessons_order = fields.List(fields.Integer())
-    num_lessons = fields.Function(_published)
-    revision = fields.Integer()
-
-
-class SectionDetailSchema(SectionSchema):
-    lessons = fields.List(fields.Nested(LessonSummarySchema))
-
-
-class LessonProgressSchema(LessonSummarySchema):
-    """An `api.rules.progress.LessonState`: its own fields, the others from the lesson it holds."""
-
-    OWN = {"completion_status", "locked", "lock"}
-    completion_status = fields.String()
-    locked = fields.Boolean()
-    lock = fields.Nested(LockSchema, allow_none=True)
-
-    def get_attribute(self, obj, attr, default):
-        return getattr(obj if attr in self.OWN else obj.lesson, attr, default)
-
-
-class SectionProgressSchema(SectionSchema):
-    """An `api.rules.progress.SectionState`: its own fields, the others from the section it holds.
-
-    Its `lessons_order` and `num_lessons` count the lessons shown, so a member never learns of drafts.
-    """
-
-    OWN = {"lessons_order", "num_lessons", "available_date", "locked", "lock", "num_lessons_completed", "lessons"}
-    num_lessons = fields.Integer()
-    available_date = fields.AwareDateTime(allow_none=True)
-    locked = fields.Boolean()
-    lock = fields.Nested(LockSchema, allow_none=True)
-    num_lessons_completed = fields.Integer()
-    lessons = fields.List(fields.Nested(LessonProgressSchema))
-
-    def get_attribute(self, obj, attr, default):
-        return getattr(obj if attr in self.OWN else obj.section, attr, default)
 
 
 class CourseMinimalSchema(_ModelSchema):
@@ -136,28 +76,6 @@ class CourseSchema(CourseMinimalSchema):
     new_comment_notification_enabled = fields.Boolean()
     sections_order = fields.List(fields.Integer())
     revision = fields.Integer()
-
-
-class CourseDetailSchema(CourseSchema):
-    sections = fields.List(fields.Nested(SectionDetailSchema))
-    num_sections = fields.Function(lambda course: len(course.sections))
-    num_lessons = fields.Function(lambda course: sum(len(section.lessons) for section in course.sections))
-
-
-class NextLessonSchema(_ModelSchema):
-    section_id = fields.Function(lambda state: state.lesson.section_id)
-    lesson_id = fields.Function(lambda state: state.lesson.id)
-
-
-class ProgressSchema(_ModelSchema):
-    """What an `api.rules.progress.Progress` adds to a course (its sections are dumped one by one)."""
-
-    num_sections = fields.Integer()
-    num_lessons = fields.Integer()
-    num_lessons_completed = fields.Integer()
-    user_completion_rate = fields.Integer()
-    completed_at = fields.AwareDateTime(allow_none=True)
-    next_lesson = fields.Nested(NextLessonSchema, allow_none=True)
 
 
 class _Trimmed(fields.String):

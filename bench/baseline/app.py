@@ -21,7 +21,8 @@ Why comparing against it is fair:
   aggregate, the creator's user comes with the course): that is part of what is compared.
   The same goes for lessons. Here a course's lessons are one query (published ones only for
   `view=user`), grouped by section in Python, and the member's role and `joined_at` one more; ours
-  loads them through the sections' relationship and asks for `joined_at` on its own. Marking a
+  reads sections and lessons as plain rows (`api/rules/contents.py`), not ORM objects, builds their
+  JSON without marshmallow (`api/web/contents_json.py`), and asks for `joined_at` on its own. Marking a
   lesson complete checks only what the rules need (the lesson, its section's opening, and with
   `enforce_lessons_order` one count of the earlier lessons not completed), as ours does with one
   query for such a lesson.
