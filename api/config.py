@@ -60,6 +60,12 @@ class Settings:
     public_url: str = field(default_factory=lambda: os.environ.get("PUBLIC_URL", ""))
     # The host names a request may name; empty: localhost, 127.0.0.1 and HOST (api/serving/hosts.py).
     allowed_hosts: tuple[str, ...] = field(default_factory=lambda: _names(os.environ.get("ALLOWED_HOSTS", "")))
+    # The origins (`https://app.example`) whose pages may call the API from a browser; `*`: any. None by default.
+    cors_allowed_origins: tuple[str, ...] = field(
+        default_factory=lambda: _names(os.environ.get("CORS_ALLOWED_ORIGINS", ""))
+    )
+    # Whether those pages may send cookies or HTTP authentication (this API needs neither: tokens are headers).
+    cors_allow_credentials: bool = field(default_factory=lambda: _flag("CORS_ALLOW_CREDENTIALS"))
     # Threads per worker process that run handlers; SQLite takes one writer at a time anyway.
     threads: int = field(default_factory=lambda: int(os.environ.get("THREADS", "4")))
     # The API reference `make docs` renders, served at /api/v2/docs/; a relative path is taken from the project.
@@ -73,6 +79,7 @@ class Settings:
         self.public_url = self.public_url.strip().rstrip("/")
         if self.public_url:
             _check_public_url(self.public_url)
+        _check_origins(self.cors_allowed_origins, self.cors_allow_credentials)
 
     @property
     def media_key(self) -> bytes:
@@ -91,6 +98,23 @@ def _check_public_url(url: str) -> None:
     parts = urlsplit(url)
     if parts.scheme not in ("http", "https") or not parts.hostname or parts.query or parts.fragment:
         raise ValueError(f"PUBLIC_URL must look like https://courses.example (optionally with a path), not {url!r}")
+
+
+def _check_origins(origins: tuple[str, ...], credentials: bool) -> None:
+    """Each allowed origin is `*` or exactly what browsers send in Origin: scheme, host, optional port."""
+    for origin in origins:
+        parts = urlsplit(origin)
+        if origin != "*" and (
+            parts.scheme not in ("http", "https") or not parts.hostname or f"{parts.scheme}://{parts.netloc}" != origin
+        ):
+            raise ConfigurationError(
+                f"CORS_ALLOWED_ORIGINS lists {origin!r}; write each origin as https://app.example[:port], or *"
+            )
+    if "*" in origins and credentials:
+        raise ConfigurationError(
+            "CORS_ALLOWED_ORIGINS=* with CORS_ALLOW_CREDENTIALS=true would let any page act with a visitor's "
+            "credentials; list the origins instead."
+        )
 
 
 def check(settings: Settings) -> None:

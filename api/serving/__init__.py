@@ -19,6 +19,7 @@ from connexion.middleware.request_validation import RequestValidationMiddleware
 from api.config import Settings
 from api.contract.validation import ParsedBodyRequest
 from api.serving.bridge import BufferedWSGI
+from api.serving.cors import AnswerPreflight, CorsHeaders
 from api.serving.docs import DocsPage
 from api.serving.hosts import GuardHosts
 from api.serving.middleware import GuardBodies, GuardPaths
@@ -29,7 +30,7 @@ from api.serving.security import SECURITY_MAP
 from api.serving.spec_document import SpecDocument
 
 # Outer to inner, each just before the Swagger UI: nothing reads a request before they have seen it.
-GUARDS = (GuardHosts, PublicRedirects, GuardPaths, GuardBodies)
+GUARDS = (GuardHosts, AnswerPreflight, PublicRedirects, GuardPaths, GuardBodies)
 # Documentation beside the spec's operations, answered inside the guards, like the Swagger UI.
 PAGES = (DocsPage,)
 
@@ -54,6 +55,8 @@ def install(app, settings: Settings, spec: dict) -> None:
     Call it last, once the API and the error handlers are added: the stack is built here, and
     nothing can be added to it afterwards.
     """
+    # Outside the error handlers, so that error answers carry the CORS headers too.
+    app.add_middleware(CorsHeaders, position=MiddlewarePosition.BEFORE_EXCEPTION)
     for middleware in (*GUARDS, *PAGES):
         app.add_middleware(middleware, position=MiddlewarePosition.BEFORE_SWAGGER)
     # `spec` is a copy add_api never saw: Connexion writes into the one it is given.
