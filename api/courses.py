@@ -1,6 +1,6 @@
 """Handlers of the `courses` tag."""
 
-from sqlalchemy import func, select
+from sqlalchemy import select
 
 from api import database
 from api.config import current_settings
@@ -17,7 +17,6 @@ from api.rules.access import (
     holds_any_role,
     member_role,
     require_editor,
-    roles_in,
     sees_in_full,
     visible_course,
     visible_to,
@@ -36,9 +35,10 @@ from api.web.preconditions import (
 )
 from api.web.query import shadowed_integer
 from api.web.responses import (
+    course_page,
     json_response,
     no_content,
-    page,
+    represent_as_seen,
     represent_contents,
     represent_course,
     represent_outline,
@@ -85,7 +85,7 @@ def list(user, statuses=None, created_by=None, limit=20, offset=0):
     criteria = [visible_to(me), holds_any_role(me, statuses or DEFAULT_STATUSES)]
     if created_by is not None:
         criteria.append(Course.created_by_id == created_by)
-    return _page_of(me, criteria, Course.id.desc(), limit, offset)
+    return json_response(course_page(me, criteria, Course.id.desc(), limit, offset))
 
 
 def search(user, search=None, categories=None, statuses=None, ordering="-id", limit=20, offset=0):
@@ -102,18 +102,7 @@ def search(user, search=None, categories=None, statuses=None, ordering="-id", li
         criteria.append(holds_any_role(me, statuses))
     column = ORDERINGS[ordering.lstrip("-")]
     order = column.desc() if ordering.startswith("-") else column.asc()
-    return _page_of(me, criteria, order, limit, offset)
-
-
-def _page_of(me, criteria, order, limit, offset):
-    db = database.session()
-    count = db.scalar(select(func.count()).select_from(Course).where(*criteria))
-    courses = db.scalars(select(Course).where(*criteria).order_by(order, Course.id.desc()).limit(limit).offset(offset))
-    courses = courses.all()
-    roles = roles_in(courses, me)
-    rates = completion_rates([course.id for course in courses], me.id)
-    items = [represent_course(course, roles[course.id], rates[course.id]) for course in courses]
-    return json_response(page(items, count, limit, offset))
+    return json_response(course_page(me, criteria, order, limit, offset))
 
 
 def get(user, id, view="user"):
@@ -131,10 +120,9 @@ def get(user, id, view="user"):
         if member is not None:
             require_editor(role)
             user, role = member, member_role(course, member)
+        body = represent_as_seen(course, user, role)
         if not sees_in_full(course, role):
-            body = represent_course(course, role, _rate(course, user))
             return _tagged(content_etag(course, body), body)
-        body = represent_outline(course, role, progress_of(course, user, role))
     # Every view shows the caller's own progress, which changes without a new revision.
     return _tagged(variant_etag(course, body), body)
 

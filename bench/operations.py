@@ -6,7 +6,7 @@ from dataclasses import dataclass
 
 import jwt
 
-from bench.seed import MEMBER, OWNER, SEARCH_TERM, Fixture
+from bench.seed import JOINER, MEMBER, OWNER, SEARCH_TERM, TEACHER, Fixture
 
 
 @dataclass(frozen=True)
@@ -20,6 +20,11 @@ class Operation:
     target: float = 0.9
 
     def paths(self, fixture: Fixture) -> list[str]:
+        if self.name == "POST join":
+            # A different open course each time: every request is a real join (the runs are shorter).
+            return [f"/api/v2/course/{course}/join/" for course in fixture.join_courses]
+        if self.name == "GET users":
+            return [f"/api/v2/course/{fixture.roster_course}/users/"]
         if self.name == "POST complete":
             # Every lesson open to the member: the completed half changes nothing, the other half
             # is completed by the first pass (during the warm-up), so both servers do the same work.
@@ -47,6 +52,9 @@ OPERATIONS = [
     # Issue 14 asks these two to keep up with the baseline in full.
     Operation("GET view=user as a member", "GET", None, user=MEMBER, target=1.0),
     Operation("POST complete", "POST", None, user=MEMBER, target=1.0),
+    # And issue 15 these two: joining an open course, and the dashboard of a course of 500 members.
+    Operation("POST join", "POST", None, user=JOINER, target=1.0),
+    Operation("GET users", "GET", None, user=TEACHER, target=1.0),
 ]
 SEARCH = next(op for op in OPERATIONS if op.name == "GET search")
 

@@ -31,10 +31,15 @@ from models import Category, Course, CourseMembership, Lesson, LessonCompletion,
 OWNER, MANAGER, OUTSIDER = 1, 2, 3
 # The creator of the courses the member takes, and the member.
 TEACHER, MEMBER = 5, 4
+# Who joins open courses one after another (`POST join`); they hold no role anywhere before.
+JOINER = 6
 LEARN_SECTIONS, LEARN_LESSONS = 20, 10
 # The member joined this many days before the seeding (plus 12 hours): sections 0..9 are open.
 JOINED_DAYS_AGO = 10
 USERS = 50
+# The course whose dashboard lists its people (`GET users/`): this many members, users of their own.
+ROSTER_MEMBERS = 500
+ROSTER_SECTIONS, ROSTER_LESSONS = 5, 4
 SEARCH_TERM = "watercolour"
 MATCH_SHARE = 0.01
 # And at least this many in any corpus, so that a search fills its page of 20 whatever the size:
@@ -89,6 +94,9 @@ class Fixture:
     scheduled_course: int = 0
     scheduled_lessons: list[tuple[int, int]] = field(default_factory=list)
     finished_course: int = 0
+    # The course of ROSTER_MEMBERS members (created by TEACHER), and the open courses JOINER may join.
+    roster_course: int = 0
+    join_courses: list[int] = field(default_factory=list)
 
 
 def migrate(path: Path) -> None:
@@ -146,7 +154,7 @@ def build(path: Path, courses: int, write_courses: int = 0, seed: int = 7) -> Fi
             "deleted": False,
             "created_at": EPOCH,
         }
-        for n in range(1, USERS + 1)
+        for n in range(1, USERS + ROSTER_MEMBERS + 1)
     ]
     categories = [
         {"id": n, "name": name, "name_key": Category(name=name).name_key, "slug": slugify(name)}
@@ -192,6 +200,8 @@ def build(path: Path, courses: int, write_courses: int = 0, seed: int = 7) -> Fi
         description = f"{rng.choice(LEVELS)} course on {topic}, with exercises, examples and a final project."
         privacy = rng.choices(PRIVACIES, PRIVACY_WEIGHTS)[0]
         creator = course_id % USERS + 1
+        if privacy == "open" and creator != JOINER:
+            fixture.join_courses.append(course_id)
         rows.append(course_row(course_id, name, description, privacy, creator))
         add_sections(course_id, CORPUS_SECTIONS, "Step")
         links.append({"course_id": course_id, "category_id": course_id % len(CATEGORIES) + 1})
@@ -206,6 +216,7 @@ def build(path: Path, courses: int, write_courses: int = 0, seed: int = 7) -> Fi
                     setattr(fixture, kind, course_id)
 
     lessons, completions = learning_courses(fixture, rows, members, add_sections, first_id=courses + 1)
+    roster_course(fixture, rows, members, add_sections, lessons, completions, course_id=courses + 5)
 
     engine = make_engine(f"sqlite:///{path}")
     with engine.begin() as connection:
@@ -327,8 +338,56 @@ def learning_courses(fixture: Fixture, rows: list, members: list, add_sections, 
     return lessons, completions
 
 
+def roster_course(fixture: Fixture, rows, members, add_sections, lessons, completions, course_id: int) -> None:
+    """An open course of ROSTER_MEMBERS members who joined a minute apart, each further along than the
+    last (0 to all of its published lessons completed, some minutes after joining)."""
+    fixture.roster_course = course_id
+    rows.append(course_row(course_id, "Crowded classroom", "A course many take.", "open", TEACHER))
+    published = []
+    for section_id in add_sections(course_id, ROSTER_SECTIONS, "Unit"):
+        for position in range(ROSTER_LESSONS):
+            lessons.append(
+                {
+                    "id": len(lessons) + 1,
+                    "course_id": course_id,
+                    "section_id": section_id,
+                    "name": f"Unit lesson {position + 1}",
+                    "type": "lesson",
+                    "status": "published",
+                    "comments_enabled": True,
+                    "html": "<p>Practice.</p>",
+                    "position": position,
+                    "revision": 1,
+                    "created_at": EPOCH,
+                    "created_by_id": TEACHER,
+                }
+            )
+            published.append(len(lessons))
+    for n in range(ROSTER_MEMBERS):
+        user_id = USERS + 1 + n
+        joined_at = EPOCH + timedelta(minutes=n)
+        members.append(membership(course_id, user_id, "joined", joined_at))
+        for k, lesson_id in enumerate(published[: n % (len(published) + 1)]):
+            completions.append(
+                {
+                    "id": len(completions) + 1,
+                    "lesson_id": lesson_id,
+                    "user_id": user_id,
+                    "course_id": course_id,
+                    "created_at": joined_at + timedelta(seconds=37 * (k + 1)),
+                }
+            )
+
+
 def fixture_dict(fixture: Fixture) -> dict:
     data = asdict(fixture)
-    for name in ("write_sections", "write_courses", "open_lessons", "ordered_lessons", "scheduled_lessons"):
+    for name in (
+        "write_sections",
+        "write_courses",
+        "open_lessons",
+        "ordered_lessons",
+        "scheduled_lessons",
+        "join_courses",
+    ):
         data[name] = len(getattr(fixture, name))
     return data

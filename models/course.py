@@ -12,10 +12,12 @@ from sqlalchemy import (
     Text,
     UniqueConstraint,
     false,
+    func,
+    select,
     text,
     true,
 )
-from sqlalchemy.orm import Mapped, mapped_column, relationship, validates
+from sqlalchemy.orm import Mapped, column_property, mapped_column, relationship, validates
 
 from models.base import NAME_KEY_LENGTH, NEVER_REUSE_IDS, Base, UTCDateTime, name_key, utcnow
 from models.category import Category
@@ -24,7 +26,7 @@ from models.user import User
 
 COURSE_TYPES = ("self-paced", "structured", "scheduled")
 PRIVACIES = ("", "open", "private", "secret")
-MEMBER_ROLES = ("manager", "joined")
+MEMBER_ROLES = ("manager", "joined", "invited", "requested")
 # Between the name and the description in `Course.search_text`.
 SEARCH_SEPARATOR = "\x1f"
 
@@ -120,3 +122,13 @@ class CourseMembership(Base):
     # When the user became a member; a change of role keeps it. A `structured` course's sections
     # open `drip_delay` days after it.
     joined_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+# How many members (`joined`) and managers the course has, its creator aside: a correlated subquery in
+# the course's own SELECT, so that showing it costs no statement of its own, in a listing neither.
+Course.member_count = column_property(
+    select(func.count())
+    .where(CourseMembership.course_id == Course.id, CourseMembership.role.in_(("manager", "joined")))
+    .correlate_except(CourseMembership)
+    .scalar_subquery()
+)

@@ -33,6 +33,7 @@ import uuid
 import pytest
 
 from api.app import load_spec
+from models import CourseMembership
 from tests.support.http import API, COURSES, course_url, error_codes
 from tests.support.tokens import auth
 
@@ -48,6 +49,9 @@ ANONYMOUS, UNRELATED, JOINED, OTHER_MANAGER, MANAGER, CREATOR, STAFF = (
     "staff",
 )
 ROLES = [ANONYMOUS, UNRELATED, JOINED, OTHER_MANAGER, MANAGER, CREATOR, STAFF]
+# Waiting for an answer in the own course: the membership operations are checked with them too.
+INVITED, REQUESTED = "invited", "requested"
+MEMBER_ROLES = [*ROLES, INVITED, REQUESTED]
 PRIVACIES = ["open", "private", "secret", ""]
 PRIVACY_IDS = {"open": "open", "private": "private", "secret": "secret", "": "draft"}
 
@@ -60,7 +64,7 @@ OTHER_SECTION_LESSON = "other_section_lesson"
 # `other_manager` too) lends the section used under the own course's path; `foreign` belongs to a
 # different creator and none of the callers holds a role in it.
 RELATIONS = {
-    "own": {CREATOR: "creator", MANAGER: "manager", JOINED: "joined"},
+    "own": {CREATOR: "creator", MANAGER: "manager", JOINED: "joined", INVITED: "invited", REQUESTED: "requested"},
     "sibling": {CREATOR: "creator", MANAGER: "manager", OTHER_MANAGER: "manager", JOINED: "joined"},
     "foreign": {},
 }
@@ -110,7 +114,26 @@ GLOBAL_OPERATIONS = {
     "health": ("GET", f"{API}/health/", 200),
     "get_media": ("GET", f"{API}/media/course/1/{'0' * 32}-96.webp", 404),
 }
-SPEC_OPERATIONS = 26  # the views are variants of GET /course/{id}/, not operations of their own
+SPEC_OPERATIONS = 37  # the views are variants of GET /course/{id}/, not operations of their own
+
+# The operations of the `members` tag on a course: name: (method, path under the course, status on success).
+MEMBER_OPERATIONS = {
+    "join": ("POST", "join", 200),
+    "leave": ("DELETE", "join", 204),
+    "remove_member": ("DELETE", "join", 204),  # user=<the course's joined member>
+    "list_members": ("GET", "join", 200),
+    "invite": ("POST", "invite", 204),
+    "uninvite": ("DELETE", "invite", 204),
+    "list_invited": ("GET", "invite", 200),
+    "list_requests": ("GET", "request_join", 200),
+    "status": ("GET", "status", 200),
+    "dashboard_users": ("GET", "users", 200),
+    "suggested_users": ("GET", "user", 200),
+}
+# Operations about the caller's own status: an invitation to a secret course is enough to reach them.
+OWN_STATUS = {"join", "leave", "status"}
+# Operations whose audience is everyone who may see the course (the world hides no member count).
+SEEN_BY_ALL = {"list_members"}
 
 
 def targets_of(operation):
@@ -180,6 +203,8 @@ class World:
             OTHER_MANAGER: make.user(username="other_manager"),
             STAFF: make.user(username="staff", is_staff=True),
         }
+        self.users[INVITED] = make.user(username="invited")
+        self.users[REQUESTED] = make.user(username="requested")
         self.outsider = make.user(username="outsider")
         self.newcomer = make.user(username="newcomer")
         self.foreign_member = make.user(username="foreign_member")
@@ -189,6 +214,11 @@ class World:
             self.courses["own", privacy] = make.course(
                 u[CREATOR], privacy=privacy, sections=2, managers=[u[MANAGER]], joined=[u[JOINED]]
             )
+            for waiting in (INVITED, REQUESTED):
+                make.db.add(
+                    CourseMembership(course_id=self.courses["own", privacy].id, user_id=u[waiting].id, role=waiting)
+                )
+            make.db.commit()
             self.courses["sibling", privacy] = make.course(
                 u[CREATOR], privacy=privacy, sections=1, managers=[u[MANAGER], u[OTHER_MANAGER]], joined=[u[JOINED]]
             )
@@ -404,6 +434,8 @@ def test_the_matrix_covers_every_operation_of_the_spec():
         "incomplete": "/course/{id}/section/{section_id}/lesson/{lesson_id}/incomplete/",
     }
     covered |= {(method, kinds[kind]) for method, kind, _ in COURSE_OPERATIONS.values()}
+    covered |= {(method, f"/course/{{id}}/{path}/") for method, path, _ in MEMBER_OPERATIONS.values()}
+    covered.add(("GET", "/user/{id}/courses/"))
     assert covered == operations
 
 
@@ -433,3 +465,101 @@ def test_user_parameter_names_someone_with_a_role(client, make, caller, whom, st
         assert response.json()["join_status"] == RELATIONS["own"][whom]
     else:
         assert list(error_codes(response.json())) == ["user"]
+
+
+# --- The membership operations ---------------------------------------------------------------------
+
+
+def sees_own_status(privacy, relation):
+    """Who reaches join, leave and status: whoever sees the course, and the invitees of a secret one."""
+    return can_see(privacy, relation) or (privacy == "secret" and relation == "invited")
+
+
+def expected_member(operation, role, target, privacy):
+    """The status the members section's rules give for one cell."""
+    if role == ANONYMOUS:
+        return 401
+    relation = relation_of(role, "foreign" if target == FOREIGN else "own")
+    if operation == "remove_member" and role == JOINED and target == OWN:
+        operation = "leave"  # the user named is the caller: they leave
+    if operation in OWN_STATUS:
+        if not sees_own_status(privacy, relation):
+            return 404
+        if operation == "leave" and relation == "creator":
+            return 400
+        return MEMBER_OPERATIONS[operation][2]
+    if not can_see(privacy, relation):
+        return 404
+    if operation not in SEEN_BY_ALL and relation not in ("creator", "manager"):
+        return 403
+    return MEMBER_OPERATIONS[operation][2]
+
+
+# What joining gives, by privacy and the status held before (the table of the members section).
+JOINING = {
+    "open": {None: "joined", "invited": "joined", "requested": "joined"},
+    "private": {None: "requested", "invited": "joined"},
+    "secret": {"invited": "joined"},
+}
+
+
+def member_request(world, operation, target, privacy):
+    method, path, _ = MEMBER_OPERATIONS[operation]
+    course = world.courses["foreign" if target == FOREIGN else "own", privacy]
+    params = body = None
+    if operation == "remove_member":
+        params = {"user": (world.foreign_member if target == FOREIGN else world.users[JOINED]).id}
+    elif operation == "invite":
+        body = {"users": [world.newcomer.id]}
+    elif operation == "uninvite":
+        body = {"users": [world.users[INVITED].id]}
+    return method, course_url(course, path), params, body
+
+
+MEMBER_CELLS = [
+    pytest.param(operation, role, target, privacy, id=f"{operation}-{role}-{target}-{PRIVACY_IDS[privacy]}")
+    for operation in MEMBER_OPERATIONS
+    for role in MEMBER_ROLES
+    for target in (OWN, FOREIGN)
+    for privacy in PRIVACIES
+]
+
+
+@pytest.mark.parametrize(("operation", "role", "target", "privacy"), MEMBER_CELLS)
+def test_member_operation(client, make, operation, role, target, privacy):
+    world = World(make, [privacy])
+    method, url, params, body = member_request(world, operation, target, privacy)
+    want = expected_member(operation, role, target, privacy)
+
+    kwargs = {"json": body} if body is not None else {}
+    response = client.request(method, url, params=params, headers=world.headers(role), **kwargs)
+
+    describe = f"{role} {method} {url} {params or ''} ({PRIVACY_IDS[privacy]}, {target})"
+    check(response, want, describe)
+    relation = relation_of(role, "foreign" if target == FOREIGN else "own")
+    if want == 200 and operation == "status":
+        assert response.json() == {"status": relation}, describe
+    if want == 200 and operation == "join":
+        joined = relation if relation in ("creator", "manager", "joined") else JOINING[privacy].get(relation, relation)
+        assert response.json()["join_status"] == joined, describe
+    if want == 400:
+        assert error_codes(response.json()) == {None: ["creator"]}, describe
+
+
+@pytest.mark.parametrize("role", MEMBER_ROLES)
+def test_a_users_courses_show_only_what_the_caller_may_see(client, make, role):
+    """The joined user's courses of every privacy, as each caller may learn of them."""
+    world = World(make, PRIVACIES)
+    joined = world.users[JOINED]
+
+    response = client.get(f"{API}/user/{joined.id}/courses/", params={"limit": 100}, headers=world.headers(role))
+
+    check(response, 401 if role == ANONYMOUS else 200, f"{role} GET /user/{{id}}/courses/")
+    if role == ANONYMOUS:
+        return
+    want = {
+        course.id
+        for (kind, privacy), course in world.courses.items()
+        if kind != "foreign" and can_see(privacy, relation_of(role, kind))
+    }
+    assert {item["id"] for item in response.json()["results"]} == want

@@ -20,7 +20,7 @@ FORM = "application/x-www-form-urlencoded"
 MINIMAL_KEYS = {
     "id", "name", "slug", "type", "privacy", "hide_member_count", "meta_title", "meta_description", "og_title",
     "og_description", "og_image", "image_bigger", "image_big", "image_medium", "image_small", "deleted",
-    "join_status", "user_completion_rate", "created_at", "created_by", "categories",
+    "join_status", "user_completion_rate", "created_at", "created_by", "categories", "member_count",
 }  # fmt: skip
 COURSE_KEYS = MINIMAL_KEYS | {
     "description", "enforce_lessons_order", "new_comment_notification_enabled", "sections_order", "revision",
@@ -124,6 +124,7 @@ class TestCreateCourse:
             "enforce_lessons_order": False,
             "new_comment_notification_enabled": True,
             "hide_member_count": False,
+            "member_count": 0,
             "meta_title": None,
             "meta_description": None,
             "og_title": None,

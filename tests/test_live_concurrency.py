@@ -15,7 +15,7 @@ from sqlalchemy import func, insert, select
 from api.cli import upgrade
 from api.config import Settings
 from api.database import make_engine
-from models import Course, Section, User
+from models import Course, CourseMembership, Section, User
 from tests.support.databases import BACKEND
 from tests.support.live import LiveServer, live_service
 from tests.support.postgres import TemporaryPostgres, find_pg_bin
@@ -202,3 +202,57 @@ def test_service_answers_503_while_postgresql_is_down_and_recovers(tmp_path):
             assert after not in acknowledged
     finally:
         database.cleanup()
+
+
+def published_course(server, name: str, privacy: str) -> int:
+    course_id = new_course(server, name)
+    response = httpx.patch(f"{server.url}/course/{course_id}/", json={"privacy": privacy}, headers=bearer(1))
+    assert response.status_code == 200, response.text
+    return course_id
+
+
+def memberships_of(engine, course_id: int) -> list[tuple[int, str]]:
+    with engine.connect() as connection:
+        rows = connection.execute(
+            select(CourseMembership.user_id, CourseMembership.role).where(CourseMembership.course_id == course_id)
+        )
+        return sorted(rows.all())
+
+
+def test_parallel_joins_of_one_user_make_one_membership(live):
+    server, engine = live
+    course_id = published_course(server, "Race to join", "open")
+
+    def join(_):
+        response = httpx.post(f"{server.url}/course/{course_id}/join/", headers=bearer(5), timeout=TIMEOUT)
+        return response.status_code, response.json()["join_status"]
+
+    with concurrent.futures.ThreadPoolExecutor(30) as pool:
+        results = list(pool.map(join, range(30)))
+
+    assert results == [(200, "joined")] * 30
+    assert memberships_of(engine, course_id) == [(5, "joined")]
+
+
+@pytest.mark.parametrize("privacy", ["private", "open"])
+def test_a_join_racing_an_invitation_ends_in_one_consistent_status(live, privacy):
+    """Whichever applies first, the table leads to `joined`: an invitation accepted, or a request accepted;
+    never two rows, never a status left halfway (`invited` or `requested`)."""
+    server, engine = live
+    for round_ in range(8):
+        course_id = published_course(server, f"Race to invite {privacy} {round_}", privacy)
+        user = 6 + round_
+
+        def send(which, course_id=course_id, user=user):
+            url = f"{server.url}/course/{course_id}/"
+            if which == "join":
+                return httpx.post(f"{url}join/", headers=bearer(user), timeout=TIMEOUT).status_code
+            return httpx.post(f"{url}invite/", json={"users": [user]}, headers=bearer(1), timeout=TIMEOUT).status_code
+
+        with concurrent.futures.ThreadPoolExecutor(2) as pool:
+            statuses = list(pool.map(send, ["join", "invite"]))
+
+        assert statuses == [200, 204]
+        assert memberships_of(engine, course_id) == [(user, "joined")]
+        seen = httpx.get(f"{server.url}/course/{course_id}/status/", headers=bearer(user), timeout=TIMEOUT).json()
+        assert seen == {"status": "joined"}

@@ -9,6 +9,8 @@ from api.errors import Forbidden, NotFound, Unauthorized
 from models import Course, CourseMembership, Lesson, Section, User
 
 CREATOR, MANAGER, JOINED = "creator", "manager", "joined"
+# Waiting for an answer: an editor's invitation, or a user's request to join a private course.
+INVITED, REQUESTED = "invited", "requested"
 EDITORS = {CREATOR, MANAGER}
 LISTED_PRIVACIES = ("open", "private")
 # For requests that need the course's own row (and its creator) only: its sections and categories
@@ -61,11 +63,14 @@ def roles_in(courses: list[Course], user: User) -> dict[int, str | None]:
     return {c.id: CREATOR if c.created_by_id == user.id else member_of.get(c.id) for c in courses}
 
 
-def can_see(course: Course, role: str | None) -> bool:
-    """Drafts exist for their editors, secret courses for their members, the rest for everyone."""
+def can_see(course: Course, role: str | None, answering_invitation: bool = False) -> bool:
+    """Drafts exist for their editors, secret courses for their members, the rest for everyone.
+
+    To answer an invitation (join, leave, status), an invitee finds the secret course too.
+    """
     if role in EDITORS or course.privacy in LISTED_PRIVACIES:
         return True
-    return course.privacy == "secret" and role == JOINED
+    return course.privacy == "secret" and (role == JOINED or (answering_invitation and role == INVITED))
 
 
 def _has_role(user: User, roles) -> ColumnElement[bool]:
@@ -90,8 +95,9 @@ def visible_to(user: User) -> ColumnElement[bool]:
 
 
 def sees_in_full(course: Course, role: str | None) -> bool:
-    """Outsiders of a private course see only its minimal form: no description, sections or revision."""
-    return course.privacy != "private" or role is not None
+    """Outsiders of a private course see only its minimal form: no description, sections or revision.
+    A waiting invitation or request to join is no access (see the spec's members section)."""
+    return course.privacy != "private" or role in (CREATOR, MANAGER, JOINED)
 
 
 def seen_in_full_by(user: User) -> ColumnElement[bool]:
@@ -104,14 +110,16 @@ def seen_in_full_by(user: User) -> ColumnElement[bool]:
 
 
 def holds_any_role(user: User, roles: list[str]) -> ColumnElement[bool]:
-    member_roles = [role for role in roles if role in (MANAGER, JOINED)]
+    member_roles = [role for role in roles if role != CREATOR]
     clauses = [_has_role(user, member_roles)] if member_roles else []
     if CREATOR in roles:
         clauses.append(Course.created_by_id == user.id)
     return or_(*clauses) if clauses else false()
 
 
-def visible_course(course_id: int, user_id: int, options=()) -> tuple[Course, str | None]:
+def visible_course(
+    course_id: int, user_id: int, options=(), answering_invitation: bool = False
+) -> tuple[Course, str | None]:
     """The course and the role in it of the caller (the token's user); 404 when it does not exist for them.
 
     `options` are loader options for the course (ROW_ONLY). A writing request holds the course row
@@ -126,7 +134,7 @@ def visible_course(course_id: int, user_id: int, options=()) -> tuple[Course, st
     if course is None or course.deleted:
         raise NotFound("No such course.")
     role = role_of(course, user)
-    if not can_see(course, role):
+    if not can_see(course, role, answering_invitation):
         raise NotFound("No such course.")
     return course, role
 

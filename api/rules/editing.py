@@ -9,7 +9,7 @@ from api.errors import BadRequest, Conflict, clashing_field, field_errors, liste
 from api.pictures.course_pictures import set_picture
 from api.rules.access import CREATOR, JOINED, MANAGER
 from models import Category, Course, CourseMembership, Lesson, Section, User
-from models.base import name_key
+from models.base import name_key, utcnow
 
 MAX_SECTIONS = 1000
 # Loaded into an `api.pictures.images.Picture`, or None to remove the picture.
@@ -220,6 +220,10 @@ def change_roles(course: Course, changes: dict[str, list[int]]) -> None:
             if user_id == course.created_by_id:
                 continue
             if user_id in members:
+                # An invitation or a request that becomes a membership starts it now; a move between
+                # `manager` and `joined` keeps its start.
+                if members[user_id].role not in (MANAGER, JOINED):
+                    members[user_id].joined_at = utcnow()
                 members[user_id].role = role
             else:
                 db.add(CourseMembership(course_id=course.id, user_id=user_id, role=role))
@@ -244,7 +248,10 @@ def _may_take(user_id: int, role: str | None, active: bool, members: dict[int, C
     """
     if active:
         return True
-    return user_id in members and role in (JOINED, None)
+    if role is None:
+        return user_id in members
+    # Demoting a manager is revoking; making an invitee or a requester `joined` would be giving.
+    return user_id in members and role == JOINED and members[user_id].role in (MANAGER, JOINED)
 
 
 def create_category(db, name: str) -> Category:

@@ -9,7 +9,7 @@ handler is not named after its operation's tag, or a handler of a tag module ans
 
 from connexion.resolver import Resolver
 
-from api import categories, courses, health, lessons, media, roles, sections
+from api import categories, courses, health, lessons, media, members, roles, sections
 
 HANDLERS = {
     "getJoinedCourses": courses.list,
@@ -34,6 +34,17 @@ HANDLERS = {
     "markLessonComplete": lessons.complete,
     "markLessonIncomplete": lessons.incomplete,
     "changeCourseUserRole": roles.change,
+    "joinOrAcceptInviteToCourse": members.join,
+    "leaveOrRemoveCourseRequest": members.leave,
+    "getCourseJoinedUsers": members.list,
+    "inviteOrAcceptUsersToCourse": members.invite,
+    "removeInvitationToCourse": members.uninvite,
+    "getCourseInvitedUsers": members.invited,
+    "getCourseWaitingApproval": members.requests,
+    "getCourseStatus": members.status,
+    "getCourseDashboardUsers": members.dashboard,
+    "getCourseSuggestedUsers": members.suggested,
+    "getUserJoinedCourses": members.user_courses,
     "getAllCategories": categories.list,
     "createCategory": categories.create,
     "getHealth": health.get,

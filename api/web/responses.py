@@ -3,13 +3,18 @@
 from urllib.parse import urlencode
 
 from flask import Response, request
+from sqlalchemy import func, select
 from werkzeug.datastructures import MultiDict
 
+from api import database
 from api.pictures.course_pictures import picture_urls
-from api.rules.access import EDITORS, sees_in_full
+from api.rules.access import EDITORS, roles_in, sees_in_full
+from api.rules.membership import member_list_allowed
+from api.rules.progress import completion_rates, progress_of
 from api.urls import public_origin
 from api.web.contents_json import lesson_summary, progress_json, section_detail
 from api.web.schemas import CourseMinimalSchema, CourseSchema, LessonSchema
+from models import Course
 
 JSON = {"Content-Type": "application/json"}
 
@@ -40,7 +45,10 @@ def represent_course(course, role: str | None, completion_rate: int = 0) -> dict
 
 
 def _represent(course, role: str | None, schema, completion_rate: int) -> dict:
-    return schema.dump(course) | picture_urls(course) | {"join_status": role, "user_completion_rate": completion_rate}
+    body = schema.dump(course) | picture_urls(course) | {"join_status": role, "user_completion_rate": completion_rate}
+    if not member_list_allowed(course, role):
+        del body["member_count"]
+    return body
 
 
 def represent_contents(course, role: str, completion_rate: int, contents) -> dict:
@@ -64,6 +72,26 @@ def represent_outline(course, role: str | None, progress) -> dict:
         progress.sections_order if role in EDITORS else [state.section.id for state in progress.sections]
     )
     return _represent(course, role, _course_unordered, 0) | shown
+
+
+def represent_as_seen(course, user_id: int, role: str | None) -> dict:
+    """The course as `view=user` shows it to the user: their outline, or to an outsider of a private
+    course its minimal form."""
+    if not sees_in_full(course, role):
+        return represent_course(course, role, completion_rates([course.id], user_id)[course.id])
+    return represent_outline(course, role, progress_of(course, user_id, role))
+
+
+def course_page(me, criteria: list, order, limit: int, offset: int) -> dict:
+    """A page of the courses that match `criteria`, in `order` (newest first among equals), as `me` sees them."""
+    db = database.session()
+    count = db.scalar(select(func.count()).select_from(Course).where(*criteria))
+    courses = db.scalars(select(Course).where(*criteria).order_by(order, Course.id.desc()).limit(limit).offset(offset))
+    courses = courses.all()
+    roles = roles_in(courses, me)
+    rates = completion_rates([course.id for course in courses], me.id)
+    items = [represent_course(course, roles[course.id], rates[course.id]) for course in courses]
+    return page(items, count, limit, offset)
 
 
 def page(items: list, count: int, limit: int, offset: int) -> dict:

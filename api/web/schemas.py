@@ -59,6 +59,8 @@ class CourseMinimalSchema(_ModelSchema):
     type = fields.String()
     privacy = fields.String()
     hide_member_count = fields.Boolean()
+    # Left out by `represent_course` where the course hides it from the caller.
+    member_count = fields.Integer()
     meta_title = fields.String(allow_none=True)
     meta_description = fields.String(allow_none=True)
     og_title = fields.String(allow_none=True)
@@ -180,3 +182,20 @@ class RoleChangeSchema(Schema):
     managers = fields.List(fields.Integer())
     joined = fields.List(fields.Integer())
     unjoined = fields.List(fields.Integer())
+
+
+class DashboardUserSchema(UserMinimalSchema):
+    """An `api.rules.membership.Person`: its own fields, the others from the user it holds."""
+
+    OWN = {"join_status", "joined_at", "last_active_at", "user_completion_rate"}
+    join_status = fields.String()
+    joined_at = fields.AwareDateTime(allow_none=True)
+    last_active_at = fields.AwareDateTime(allow_none=True)
+    user_completion_rate = fields.Integer()
+
+    def get_attribute(self, obj, attr, default):
+        return getattr(obj if attr in self.OWN else obj.user, attr, default)
+
+
+class UserIdsSchema(Schema):
+    users = fields.List(fields.Integer())
