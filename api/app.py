@@ -11,7 +11,7 @@ from connexion.options import SwaggerUIOptions
 from api import database, serving
 from api.config import Settings, check, settings_of
 from api.contract.validation import validator_map
-from api.pictures.storage import LocalStorage
+from api.pictures.storage import LocalStorage, Storage
 from api.urls import BASE_PATH
 from api.web import problems
 from api.web.json_output import JSONIFIER
@@ -21,6 +21,16 @@ SPEC_PATH = Path(__file__).resolve().parent.parent / "openapi" / "v2.yaml"
 
 def load_spec() -> dict:
     return yaml.safe_load(SPEC_PATH.read_text())
+
+
+def media_storage(settings: Settings) -> Storage:
+    """The store MEDIA_STORAGE names (check() has made sure its settings are complete)."""
+    if settings.media_storage == "s3":
+        # Imported only here: boto3 takes most of a second to import, which the local store never needs.
+        from api.pictures.s3_storage import S3Storage
+
+        return S3Storage(settings.media_s3_bucket, settings.media_s3_prefix, settings.media_s3_endpoint_url)
+    return LocalStorage(settings.media_root)
 
 
 def create_app(settings: Settings | None = None) -> connexion.FlaskApp:
@@ -47,7 +57,7 @@ def create_app(settings: Settings | None = None) -> connexion.FlaskApp:
     engine = database.make_engine(settings.database_url, connections=settings.threads + 1)
     flask_app.extensions["course_api.engine"] = engine
     flask_app.extensions["course_api.sessionmaker"] = database.make_sessionmaker(engine)
-    flask_app.extensions["course_api.media"] = LocalStorage(settings.media_root)
+    flask_app.extensions["course_api.media"] = media_storage(settings)
     flask_app.after_request(database.finish_request)
     flask_app.teardown_request(database.discard_session)
 

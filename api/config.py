@@ -52,6 +52,14 @@ class Settings:
     media_root: Path = field(default_factory=lambda: Path(os.environ.get("MEDIA_ROOT", str(INSTANCE_DIR / "media"))))
     # Where clients fetch media from when a CDN or web server serves MEDIA_ROOT; by default this API does.
     media_url: str = field(default_factory=lambda: os.environ.get("MEDIA_URL", "").rstrip("/"))
+    # `local` keeps pictures in MEDIA_ROOT; `s3` in a bucket, which every instance of the service shares.
+    media_storage: str = field(default_factory=lambda: os.environ.get("MEDIA_STORAGE", "local").strip().lower())
+    media_s3_bucket: str = field(default_factory=lambda: os.environ.get("MEDIA_S3_BUCKET", "").strip())
+    # Empty: AWS S3 itself; any S3-compatible server otherwise (`http://127.0.0.1:8333`).
+    media_s3_endpoint_url: str = field(default_factory=lambda: os.environ.get("MEDIA_S3_ENDPOINT_URL", "").strip())
+    media_s3_prefix: str = field(default_factory=lambda: os.environ.get("MEDIA_S3_PREFIX", "").strip())
+    # Where clients read the bucket's objects themselves; empty: this API streams them at /api/v2/media/.
+    media_s3_public_url: str = field(default_factory=lambda: os.environ.get("MEDIA_S3_PUBLIC_URL", ""))
     max_image_bytes: int = field(default_factory=lambda: int(os.environ.get("MAX_IMAGE_BYTES", str(10 * 1024 * 1024))))
     max_image_pixels: int = field(default_factory=lambda: int(os.environ.get("MAX_IMAGE_PIXELS", str(50_000_000))))
     # Only behind a proxy that sets them may X-Forwarded-Proto/-Host decide the URLs we hand out.
@@ -77,6 +85,7 @@ class Settings:
 
     def __post_init__(self):
         self.public_url = self.public_url.strip().rstrip("/")
+        self.media_s3_public_url = self.media_s3_public_url.strip().rstrip("/")
         if self.public_url:
             _check_public_url(self.public_url)
         _check_origins(self.cors_allowed_origins, self.cors_allow_credentials)
@@ -126,6 +135,47 @@ def check(settings: Settings) -> None:
             "Set a longer secret (e.g. python3 -c 'import secrets; print(secrets.token_urlsafe(48))'), "
             "or unset JWT_SECRET to use the one generated into instance/jwt_secret."
         )
+    _check_media(settings)
+
+
+def _check_media(settings: Settings) -> None:
+    """The media settings must name one store, completely; a half-configured S3 store would fail on the first upload."""
+    if settings.media_storage not in ("local", "s3"):
+        raise ConfigurationError(f"MEDIA_STORAGE must be local or s3, not {settings.media_storage!r}.")
+    if settings.media_storage == "local":
+        named = [name for name, value in _s3_settings(settings).items() if value]
+        if named:
+            raise ConfigurationError(
+                f"{', '.join(named)} only apply with MEDIA_STORAGE=s3, and MEDIA_STORAGE is local."
+            )
+        return
+    if not settings.media_s3_bucket:
+        raise ConfigurationError(
+            "MEDIA_STORAGE=s3 needs MEDIA_S3_BUCKET, the name of the bucket that holds the pictures."
+        )
+    for name in ("MEDIA_S3_ENDPOINT_URL", "MEDIA_S3_PUBLIC_URL"):
+        url = _s3_settings(settings)[name]
+        parts = urlsplit(url)
+        if url and (parts.scheme not in ("http", "https") or not parts.hostname or parts.query or parts.fragment):
+            raise ConfigurationError(f"{name} must be an http(s) URL such as https://media.example, not {url!r}.")
+    prefix = settings.media_s3_prefix.strip("/")
+    if prefix and any(part in ("", ".", "..") for part in prefix.split("/")):
+        raise ConfigurationError(
+            f"MEDIA_S3_PREFIX must be a plain path such as courses/media, not {settings.media_s3_prefix!r}."
+        )
+    if settings.media_url:
+        raise ConfigurationError(
+            "MEDIA_URL is the address of MEDIA_ROOT; with MEDIA_STORAGE=s3 set MEDIA_S3_PUBLIC_URL instead."
+        )
+
+
+def _s3_settings(settings: Settings) -> dict[str, str]:
+    return {
+        "MEDIA_S3_BUCKET": settings.media_s3_bucket,
+        "MEDIA_S3_ENDPOINT_URL": settings.media_s3_endpoint_url,
+        "MEDIA_S3_PREFIX": settings.media_s3_prefix,
+        "MEDIA_S3_PUBLIC_URL": settings.media_s3_public_url,
+    }
 
 
 # The WSGI environ key under which api/serving/bridge.py hands Flask the request's ASGI scope.

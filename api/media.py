@@ -1,5 +1,7 @@
 """Handlers of the `media` tag: the files of course pictures."""
 
+import flask
+
 from api.errors import NotFound
 from api.pictures.course_pictures import storage
 from api.web.preconditions import not_modified_by_tag
@@ -9,8 +11,18 @@ CACHING = {"Cache-Control": "public, max-age=31536000, immutable"}
 
 
 def get(course_id, file):
-    data = storage().get(f"course/{course_id}/{file}")
-    if data is None:
-        raise NotFound("No such file.")
+    key = f"course/{course_id}/{file}"
     headers = {"ETag": f'"{file.removesuffix(".webp")}"'} | CACHING
-    return not_modified_by_tag(headers["ETag"], headers) or (data, 200, {"Content-Type": "image/webp"} | headers)
+    not_modified = not_modified_by_tag(headers["ETag"], headers)
+    if not_modified is not None:
+        # Only a question of existence: opening the object would start a transfer we would then drop.
+        if not storage().exists(key):
+            raise NotFound("No such file.")
+        return not_modified
+    opened = storage().open(key)
+    if opened is None:
+        raise NotFound("No such file.")
+    # Streamed in chunks from the store, so a worker never holds a whole object, however large.
+    response = flask.Response(opened.chunks, status=200, mimetype="image/webp", headers=headers)
+    response.content_length = opened.size
+    return response

@@ -110,3 +110,13 @@ def staff(make):
 @pytest.fixture
 def target(make, alice):
     return Target(make, alice)
+
+
+@pytest.fixture(scope="session")
+def seaweed():
+    """One SeaweedFS server with an S3 gateway and the bucket `course-media`, for the whole run."""
+    from tests.support.seaweed import TemporarySeaweed, require_weed
+
+    server = TemporarySeaweed(require_weed()).start()
+    yield server
+    server.cleanup()

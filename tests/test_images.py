@@ -2,18 +2,27 @@
 
 import base64
 import io
+import re
+import secrets
 import struct
+import urllib.request
 import zlib
 
+import httpx
 import pytest
 from PIL import Image
 
-from api.app import settings_of_app
-from api.pictures import storage
+from api import cli
+from api.app import create_app, settings_of_app
+from api.config import ConfigurationError, Settings, check
+from api.pictures import s3_storage, storage
+from api.pictures.s3_storage import S3Storage
 from models import Course
 from tests.support.data import media_files
 from tests.support.http import COURSES, course_url, error_codes, problem
-from tests.support.tokens import auth
+from tests.support.live import live_service
+from tests.support.seaweed import BUCKET
+from tests.support.tokens import SECRET, auth, make_token
 
 RENDITIONS = {"image_bigger": 1024, "image_big": 512, "image_medium": 256, "image_small": 96}
 RED, BLUE = (220, 20, 20), (20, 20, 220)
@@ -538,3 +547,299 @@ class TestPublicUrls:
 
         assert body["image_small"].startswith(f"https://cdn.example/media/course/{body['id']}/")
         assert body["image_small"].endswith("-96.webp")
+
+
+def s3_settings(database_url, seaweed, **overrides) -> Settings:
+    """The test app's settings with pictures in the test run's SeaweedFS bucket, under a prefix of their own."""
+    return Settings(
+        database_url=database_url,
+        jwt_secret=SECRET,
+        jwt_leeway=0,
+        validate_responses=True,
+        courses_only_staff=False,
+        allowed_hosts=("testserver",),
+        **{
+            "media_storage": "s3",
+            "media_s3_bucket": BUCKET,
+            "media_s3_endpoint_url": seaweed.endpoint_url,
+            "media_s3_prefix": f"pictures-{secrets.token_hex(6)}",
+        }
+        | overrides,
+    )
+
+
+@pytest.fixture(scope="module")
+def shared_s3_app(shared_app, seaweed):
+    """One app on the S3 store for these tests (building one takes seconds), over the test database.
+
+    boto3 finds its credentials in the environment, as in a deployment; they are read when the
+    app's client is made.
+    """
+    with pytest.MonkeyPatch.context() as env:
+        for name, value in seaweed.credentials().items():
+            env.setenv(name, value)
+        # Without credentials boto3 would ask an instance-metadata address; only loopback is ever asked here.
+        env.setenv("AWS_EC2_METADATA_DISABLED", "true")
+        s3_app = create_app(s3_settings(settings_of_app(shared_app).database_url, seaweed))
+    yield s3_app
+    s3_app.app.extensions["course_api.engine"].dispose()
+
+
+@pytest.fixture
+def s3_app(app, shared_s3_app, monkeypatch):
+    """The S3 app with an empty database and a prefix of its own: the bucket as each test starts it."""
+    prefix = f"pictures-{secrets.token_hex(6)}"
+    client = shared_s3_app.app.extensions["course_api.media"].client
+    monkeypatch.setitem(shared_s3_app.app.extensions, "course_api.media", S3Storage(BUCKET, prefix, client=client))
+    monkeypatch.setattr(settings_of_app(shared_s3_app), "media_s3_prefix", prefix)
+    return shared_s3_app
+
+
+@pytest.fixture
+def s3_client(s3_app):
+    with s3_app.test_client() as client:
+        yield client
+
+
+def bucket_keys(s3_app, seaweed) -> list[str]:
+    """The app's objects in the bucket, as the server lists them, without the store's prefix."""
+    store = s3_app.app.extensions["course_api.media"]
+    return [key.removeprefix(store.prefix) for key in seaweed.keys(store.prefix)]
+
+
+def rendition_keys(body) -> list[str]:
+    return sorted(body[field].split("/api/v2/media/", 1)[1] for field in RENDITIONS)
+
+
+class TestPicturesOnS3:
+    def test_a_picture_is_stored_in_the_bucket_and_served_from_it(self, s3_client, s3_app, seaweed, alice, app):
+        response = create(s3_client, alice)
+
+        assert response.status_code == 201, response.text
+        body = response.json()
+        keys = rendition_keys(body)
+        assert bucket_keys(s3_app, seaweed) == keys
+        assert all(key.startswith(f"course/{body['id']}/") for key in keys)
+        assert media_files(app) == []  # nothing went to the local folder
+        store = s3_app.app.extensions["course_api.media"]
+        for field, edge in RENDITIONS.items():
+            served = fetch(s3_client, body[field])
+            assert served.status_code == 200
+            assert served.headers["content-type"] == "image/webp"
+            stored = store.get(body[field].split("/api/v2/media/", 1)[1])
+            assert served.content == stored
+            assert served.headers["content-length"] == str(len(stored))
+            with Image.open(io.BytesIO(served.content)) as rendition:
+                assert rendition.size == (edge, edge)
+
+    def test_media_are_streamed_from_the_bucket_in_chunks(self, s3_client, s3_app, alice, monkeypatch):
+        url = create(s3_client, alice).json()["image_bigger"]
+        store = s3_app.app.extensions["course_api.media"]
+        monkeypatch.setattr(s3_storage, "CHUNK_BYTES", 1024)
+        read = []
+        opened_by_store = store.open
+
+        def open_and_count(key):
+            opened = opened_by_store(key)
+
+            def counted():
+                for chunk in opened.chunks:
+                    read.append(len(chunk))
+                    yield chunk
+
+            return storage.Opened(opened.size, counted())
+
+        def whole(_key):
+            raise AssertionError("the media handler read a whole object")
+
+        monkeypatch.setattr(store, "open", open_and_count)
+        monkeypatch.setattr(store, "get", whole)
+
+        served = fetch(s3_client, url)
+
+        assert served.status_code == 200
+        assert sum(read) == len(served.content) and len(read) > 1 and max(read) <= 1024
+
+    def test_a_new_picture_removes_the_old_objects(self, s3_client, s3_app, seaweed, alice):
+        created = create(s3_client, alice, picture(color=RED)).json()
+
+        changed = s3_client.patch(course_url(created["id"]), files=upload(picture(color=BLUE)), headers=auth(alice))
+
+        assert changed.status_code == 200
+        assert bucket_keys(s3_app, seaweed) == rendition_keys(changed.json())
+        assert set(rendition_keys(created)).isdisjoint(rendition_keys(changed.json()))
+        assert fetch(s3_client, created["image_big"]).status_code == 404
+
+    def test_a_request_that_fails_after_uploading_leaves_no_object(self, s3_client, s3_app, seaweed, alice, make, db):
+        make.course(alice, name="Taken")
+        created = create(s3_client, alice).json()
+
+        response = s3_client.patch(
+            course_url(created["id"]), data={"name": "Taken"}, files=upload(picture(color=BLUE)), headers=auth(alice)
+        )
+
+        problem(response, 409)
+        assert bucket_keys(s3_app, seaweed) == rendition_keys(created)
+        assert course_row(db, created["id"]).image_digest == rendition_keys(created)[0].split("/")[2].split("-")[0]
+
+    def test_a_failed_first_picture_leaves_the_bucket_empty(self, s3_client, s3_app, seaweed, alice, make):
+        make.course(alice, name="Taken")
+
+        problem(create(s3_client, alice, name="Taken"), 409)
+
+        assert bucket_keys(s3_app, seaweed) == []
+
+    def test_removing_the_picture_or_the_course_removes_the_objects(self, s3_client, s3_app, seaweed, alice):
+        removed = create(s3_client, alice, name="Removed").json()
+        deleted = create(s3_client, alice, name="Deleted", content=picture(color=BLUE)).json()
+
+        s3_client.patch(course_url(removed["id"]), json={"image_original": None}, headers=auth(alice))
+        s3_client.delete(course_url(deleted["id"]), headers=auth(alice))
+
+        assert bucket_keys(s3_app, seaweed) == []
+
+    def test_revalidation_and_unknown_files(self, s3_client, alice):
+        url = create(s3_client, alice).json()["image_small"]
+        first = fetch(s3_client, url)
+        path = url.removeprefix("http://testserver")
+
+        again = s3_client.get(path, headers={"If-None-Match": first.headers["etag"]})
+        gone = s3_client.get(
+            f"/api/v2/media/course/1/{'0' * 32}-96.webp", headers={"If-None-Match": f'"{"0" * 32}-96"'}
+        )
+
+        head = s3_client.head(path)
+        assert again.status_code == 304 and again.content == b""
+        assert head.status_code == 200 and head.content == b""
+        assert head.headers["content-length"] == first.headers["content-length"]
+        problem(gone, 404)
+        problem(s3_client.get(f"/api/v2/media/course/1/{'0' * 32}-96.webp"), 404)
+
+    @pytest.mark.parametrize("name", ["..%2F..%2Fprobe", "..", "x.webp"])
+    def test_names_that_climb_are_refused(self, s3_client, name):
+        response = s3_client.get(f"/api/v2/media/course/1/{name}")
+
+        assert response.status_code in (400, 404)
+        problem(response, response.status_code)
+
+    def test_the_public_url_setting_hands_out_the_buckets_own_urls(
+        self, s3_client, s3_app, seaweed, alice, monkeypatch
+    ):
+        public = f"{seaweed.endpoint_url}/{BUCKET}"
+        monkeypatch.setattr(settings_of_app(s3_app), "media_s3_public_url", public)
+        prefix = s3_app.app.extensions["course_api.media"].prefix
+
+        body = create(s3_client, alice).json()
+
+        for field, edge in RENDITIONS.items():
+            url = body[field]
+            assert url.startswith(f"{public}/{prefix}course/{body['id']}/") and url.endswith(f"-{edge}.webp")
+            # Read the way a browser would: straight from the object store, with no credentials.
+            with urllib.request.urlopen(url, timeout=10) as answer:
+                assert answer.headers["Content-Type"] == "image/webp"
+                with Image.open(io.BytesIO(answer.read())) as rendition:
+                    assert rendition.size == (edge, edge)
+
+
+class TestMediaSettings:
+    @pytest.mark.parametrize(
+        "settings, message",
+        [
+            ({"media_storage": "s3"}, "MEDIA_STORAGE=s3 needs MEDIA_S3_BUCKET"),
+            ({"media_storage": "ftp"}, "MEDIA_STORAGE must be local or s3, not 'ftp'"),
+            ({"media_s3_bucket": "pictures"}, "MEDIA_S3_BUCKET only apply with MEDIA_STORAGE=s3"),
+            ({"media_s3_public_url": "https://cdn.example"}, "MEDIA_S3_PUBLIC_URL only apply with MEDIA_STORAGE=s3"),
+            (
+                {"media_storage": "s3", "media_s3_bucket": "b", "media_s3_endpoint_url": "127.0.0.1:8333"},
+                "MEDIA_S3_ENDPOINT_URL must be an http(s) URL",
+            ),
+            (
+                {"media_storage": "s3", "media_s3_bucket": "b", "media_s3_public_url": "cdn.example/x?y=1"},
+                "MEDIA_S3_PUBLIC_URL must be an http(s) URL",
+            ),
+            ({"media_storage": "s3", "media_s3_bucket": "b", "media_s3_prefix": "a/../b"}, "MEDIA_S3_PREFIX must be"),
+            ({"media_storage": "s3", "media_s3_bucket": "b", "media_s3_prefix": "a//b"}, "MEDIA_S3_PREFIX must be"),
+            (
+                {"media_storage": "s3", "media_s3_bucket": "b", "media_url": "https://cdn.example"},
+                "set MEDIA_S3_PUBLIC_URL instead",
+            ),
+        ],
+        ids=[
+            "s3-without-bucket",
+            "unknown-store",
+            "bucket-with-local",
+            "public-url-with-local",
+            "endpoint-not-a-url",
+            "public-url-not-a-url",
+            "prefix-climbs",
+            "prefix-empty-part",
+            "media-url-with-s3",
+        ],
+    )
+    def test_bad_combinations_are_refused_at_start(self, database_url, settings, message):
+        with pytest.raises(ConfigurationError, match=re.escape(message)):
+            create_app(Settings(database_url=database_url, jwt_secret=SECRET, **settings))
+
+    def test_the_environment_chooses_the_store(self, monkeypatch):
+        monkeypatch.setenv("MEDIA_STORAGE", " S3 ")
+        monkeypatch.setenv("MEDIA_S3_BUCKET", "pictures")
+        monkeypatch.setenv("MEDIA_S3_PREFIX", "/prod/")
+        monkeypatch.setenv("MEDIA_S3_PUBLIC_URL", "https://cdn.example/media/")
+
+        settings = Settings(jwt_secret=SECRET)
+
+        assert (settings.media_storage, settings.media_s3_bucket) == ("s3", "pictures")
+        assert settings.media_s3_public_url == "https://cdn.example/media"
+        check(settings)
+
+    def test_serve_refuses_in_one_line(self, monkeypatch):
+        monkeypatch.setenv("MEDIA_STORAGE", "s3")
+
+        with pytest.raises(SystemExit, match="course-api: MEDIA_STORAGE=s3 needs MEDIA_S3_BUCKET"):
+            cli.serve(Settings(jwt_secret=SECRET), "127.0.0.1", 0, 1)
+
+    def test_a_trailing_slash_of_the_public_url_is_dropped(self):
+        settings = Settings(
+            jwt_secret=SECRET, media_storage="s3", media_s3_bucket="b", media_s3_public_url="https://cdn.example/"
+        )
+
+        assert settings.media_s3_public_url == "https://cdn.example"
+
+    def test_local_stays_the_default(self, app):
+        assert settings_of_app(app).media_storage == "local"
+        assert isinstance(app.app.extensions["course_api.media"], storage.LocalStorage)
+
+
+class TestServedLiveFromS3:
+    def test_course_api_serve_streams_pictures_from_the_bucket(self, seaweed, tmp_path, monkeypatch):
+        """The production path: settings from the environment, uvicorn, two workers, boto3 in each."""
+        prefix = f"live-{secrets.token_hex(6)}"
+        env = seaweed.credentials() | {
+            "AWS_EC2_METADATA_DISABLED": "true",
+            "MEDIA_STORAGE": "s3",
+            "MEDIA_S3_BUCKET": BUCKET,
+            "MEDIA_S3_ENDPOINT_URL": seaweed.endpoint_url,
+            "MEDIA_S3_PREFIX": prefix,
+        }
+        for name, value in env.items():
+            monkeypatch.setenv(name, value)
+        with live_service("s3_live", tmp_path, [{"id": 1, "username": "alice"}]) as (server, _engine):
+            headers = {"Authorization": f"Bearer {make_token(1)}"}
+            created = httpx.post(
+                f"{server.url}/course/",
+                data={"name": "Live", "type": "self-paced"},
+                files=upload(picture()),
+                headers=headers,
+                timeout=30,
+            )
+            assert created.status_code == 201, created.text
+            body = created.json()
+
+            store = S3Storage(BUCKET, prefix, client=seaweed.client())
+            for field in RENDITIONS:
+                key = body[field].split("/api/v2/media/", 1)[1]
+                with httpx.stream("GET", body[field], timeout=30) as served:
+                    content = served.read()
+                assert served.status_code == 200 and served.headers["content-type"] == "image/webp"
+                assert content == store.get(key) and served.headers["content-length"] == str(len(content))
+            assert sorted(seaweed.keys(f"{prefix}/")) == sorted(f"{prefix}/{key}" for key in rendition_keys(body))

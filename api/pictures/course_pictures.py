@@ -17,7 +17,7 @@ from sqlalchemy import select
 from api import database
 from api.config import current_settings
 from api.pictures.images import RENDITIONS, Picture
-from api.pictures.storage import Storage
+from api.pictures.storage import Storage, normal_prefix
 from api.urls import api_url
 from models import Course
 
@@ -74,6 +74,12 @@ def picture_urls(course: Course) -> dict[str, str | None]:
     if not course.image_digest:
         return dict.fromkeys(RENDITIONS)
     keys = file_keys(course.id, course.image_digest)
-    media_url = current_settings().media_url
-    base = media_url + "/" if media_url else api_url(MEDIA_PATH)
+    settings = current_settings()
+    if settings.media_storage == "s3" and settings.media_s3_public_url:
+        # The bucket's own address names objects by their whole key, the store's prefix included.
+        base = settings.media_s3_public_url + "/" + normal_prefix(settings.media_s3_prefix)
+    elif settings.media_url:
+        base = settings.media_url + "/"
+    else:
+        base = api_url(MEDIA_PATH)
     return {name: base + keys[size] for name, size in RENDITIONS.items()}

@@ -1,23 +1,53 @@
 """Where media files live: a small interface, and the local-filesystem store behind it by default.
 
-Keys are relative slash-separated paths (`course/5/3fa9…-512.webp`). Another backend (an object
-store, say) only has to offer the same five methods.
+Keys are relative slash-separated paths (`course/5/3fa9…-512.webp`). Another backend (the S3 store
+in api/pictures/s3_storage.py) only has to offer the same methods.
 """
 
 import os
 import tempfile
+from collections.abc import Iterator
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Protocol
 
 TEMP_PREFIX = ".tmp-"
+# Big enough that a rendition goes in a few reads, small enough that a worker never holds much of one.
+CHUNK_BYTES = 64 * 1024
+
+
+@dataclass
+class Opened:
+    """A stored file being read: its size, known before the first byte (for Content-Length), and its bytes."""
+
+    size: int
+    chunks: Iterator[bytes]
 
 
 class Storage(Protocol):
     def put(self, key: str, data: bytes) -> None: ...
     def get(self, key: str) -> bytes | None: ...
+    def open(self, key: str) -> Opened | None: ...
     def exists(self, key: str) -> bool: ...
     def delete(self, key: str) -> None: ...
     def list(self, prefix: str) -> list[str]: ...
+
+
+def check_key(key: str) -> list[str]:
+    """The parts of a key; a key that could name something outside its store (`..`, `/x`, `a//b`) raises."""
+    parts = key.split("/")
+    if not key or any(part in ("", ".", "..") for part in parts) or "\\" in key or "\0" in key:
+        raise ValueError(f"not a media key: {key!r}")
+    return parts
+
+
+def normal_prefix(prefix: str) -> str:
+    """`a/b`, `/a/b/` and `a/b/` are the same prefix of object keys, `a/b/`; empty is none."""
+    prefix = prefix.strip("/")
+    if not prefix:
+        return ""
+    check_key(prefix)
+    return prefix + "/"
 
 
 class LocalStorage:
@@ -27,10 +57,7 @@ class LocalStorage:
         self.root = Path(root).resolve()
 
     def _path(self, key: str) -> Path:
-        parts = key.split("/")
-        if not key or any(part in ("", ".", "..") for part in parts):
-            raise ValueError(f"not a media key: {key!r}")
-        return self.root.joinpath(*parts)
+        return self.root.joinpath(*check_key(key))
 
     def put(self, key: str, data: bytes) -> None:
         """Write the whole file or nothing: readers and a crash never see half of it under its name."""
@@ -54,6 +81,15 @@ class LocalStorage:
         except (FileNotFoundError, IsADirectoryError, NotADirectoryError):
             return None
 
+    def open(self, key: str) -> Opened | None:
+        path = self._path(key)
+        try:
+            file = path.open("rb")
+        except (FileNotFoundError, IsADirectoryError, NotADirectoryError):
+            return None
+        size = os.fstat(file.fileno()).st_size
+        return Opened(size, _chunks_of(file))
+
     def exists(self, key: str) -> bool:
         return self._path(key).is_file()
 
@@ -66,3 +102,10 @@ class LocalStorage:
         if not folder.is_dir():
             return []
         return sorted(f"{prefix.rstrip('/')}/{entry.name}" for entry in folder.iterdir() if entry.is_file())
+
+
+def _chunks_of(file) -> Iterator[bytes]:
+    # The file stays open until the answer is sent or dropped: the server closes the iterator either way.
+    with file:
+        while chunk := file.read(CHUNK_BYTES):
+            yield chunk
