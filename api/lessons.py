@@ -64,12 +64,12 @@ def delete(user, id, section_id, lesson_id):
 def complete(user, id, section_id, lesson_id):
     """Mark the lesson completed for the caller."""
     _, lesson = open_lesson(id, section_id, lesson_id, user)
-    lessons.mark_complete(lesson, current_user(user))
+    lessons.mark_complete(lesson, user)
     return no_content()
 
 
 def incomplete(user, id, section_id, lesson_id):
     """Mark the lesson not completed for the caller."""
     _, lesson = open_lesson(id, section_id, lesson_id, user)
-    lessons.mark_incomplete(lesson, current_user(user))
+    lessons.mark_incomplete(lesson, user)
     return no_content()

@@ -16,7 +16,7 @@ _ids = UserIdsSchema()
 def join(user, id):
     """Join the course, ask to join it, or accept an invitation to it."""
     course, role = visible_course(id, user, ROW_ONLY, answering_invitation=True)
-    role = membership.join(course, role, current_user(user))
+    role = membership.join(course, role, user)
     return json_response(represent_as_seen(course, user, role))
 
 
@@ -25,23 +25,23 @@ def leave(user, id):
     target = shadowed_integer("user")
     if target is None or target == user:
         course, role = visible_course(id, user, ROW_ONLY, answering_invitation=True)
-        membership.leave(course, role, current_user(user))
+        membership.leave(course, role, user)
     else:
-        course, _ = editable_course(id, user)
+        course, _ = editable_course(id, user, ROW_ONLY)
         membership.remove(course, target)
     return no_content()
 
 
 def invite(user, id, body):
     """Invite users to the course, or accept their requests to join."""
-    course, _ = editable_course(id, user)
+    course, _ = editable_course(id, user, ROW_ONLY)
     membership.invite(course, _ids.load(body)["users"])
     return no_content()
 
 
 def uninvite(user, id, body):
     """Withdraw invitations."""
-    course, _ = editable_course(id, user)
+    course, _ = editable_course(id, user, ROW_ONLY)
     membership.uninvite(course, _ids.load(body)["users"])
     return no_content()
 
@@ -57,14 +57,14 @@ def list(user, id, statuses=None, limit=20, offset=0):
 
 def invited(user, id, limit=20, offset=0):
     """The users invited to the course who have not answered yet."""
-    course, _ = editable_course(id, user)
+    course, _ = editable_course(id, user, ROW_ONLY)
     count, users = membership.users_holding(course, [membership.INVITED], limit, offset)
     return json_response(page(_users.dump(users), count, limit, offset))
 
 
 def requests(user, id, search=None, limit=20, offset=0):
     """The users waiting for an answer to their request to join."""
-    course, _ = editable_course(id, user)
+    course, _ = editable_course(id, user, ROW_ONLY)
     count, users = membership.users_holding(course, [membership.REQUESTED], limit, offset, search)
     return json_response(page(_users.dump(users), count, limit, offset))
 
@@ -77,7 +77,7 @@ def status(user, id):
 
 def dashboard(user, id, search=None, statuses=None, ordering="-joined_at", limit=20, offset=0):
     """The course's people with their status, progress and last activity."""
-    course, _ = editable_course(id, user)
+    course, _ = editable_course(id, user, ROW_ONLY)
     chosen = statuses or membership.DEFAULT_STATUSES
     count, people = membership.dashboard(course, chosen, ordering, limit, offset, search)
     return json_response(page(_dashboard.dump(people), count, limit, offset))
@@ -85,7 +85,7 @@ def dashboard(user, id, search=None, statuses=None, ordering="-joined_at", limit
 
 def suggested(user, id, search=None, limit=20, offset=0):
     """Users who could be invited: active, and holding no role in the course yet."""
-    course, _ = editable_course(id, user)
+    course, _ = editable_course(id, user, ROW_ONLY)
     count, users = membership.suggested(course, limit, offset, search)
     return json_response(page(_users.dump(users), count, limit, offset))
 

@@ -80,7 +80,7 @@ def remove_lesson(course: Course, section: Section, lesson: Lesson) -> None:
     database.session().flush()
 
 
-def mark_complete(lesson: Lesson, user: User) -> None:
+def mark_complete(lesson: Lesson, user_id: int) -> None:
     """Record that the user completed the lesson; doing it again changes nothing, and keeps the first time.
 
     One statement that skips an existing (lesson, user) row, so two marks sent at once cannot both
@@ -90,12 +90,12 @@ def mark_complete(lesson: Lesson, user: User) -> None:
     insert = postgresql.insert if db.get_bind().dialect.name == "postgresql" else sqlite.insert
     db.execute(
         insert(LessonCompletion)
-        .values(lesson_id=lesson.id, user_id=user.id, course_id=lesson.course_id, created_at=utcnow())
+        .values(lesson_id=lesson.id, user_id=user_id, course_id=lesson.course_id, created_at=utcnow())
         .on_conflict_do_nothing(index_elements=[LessonCompletion.lesson_id, LessonCompletion.user_id])
     )
 
 
-def mark_incomplete(lesson: Lesson, user: User) -> None:
+def mark_incomplete(lesson: Lesson, user_id: int) -> None:
     database.session().execute(
-        delete(LessonCompletion).where(LessonCompletion.lesson_id == lesson.id, LessonCompletion.user_id == user.id)
+        delete(LessonCompletion).where(LessonCompletion.lesson_id == lesson.id, LessonCompletion.user_id == user_id)
     )

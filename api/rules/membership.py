@@ -67,15 +67,16 @@ def _roles(course: Course, user_ids) -> dict[int, str | None]:
     return {user_id: CREATOR if user_id == course.created_by_id else held.get(user_id) for user_id in user_ids}
 
 
-def apply(course: Course, action: str, user_ids) -> dict[int, str | None]:
-    """Apply `action` to each user's role in the course; returns each user's role after it.
+def apply(course: Course, action: str, user_ids, known: dict[int, str | None] | None = None) -> dict[int, str | None]:
+    """Apply `action` to each user's role in the course; returns each user's role after it. `known`:
+    the roles already read in this transaction (the caller's own), which are not read again.
 
     A membership that becomes `joined` or `manager` from anything else starts now (`joined_at`); one
     that stays a membership keeps its start. The course gets a new revision when anything changed, as
     each caller's `join_status` is part of the course they read.
     """
     table = TRANSITIONS[action]
-    before = _roles(course, user_ids)
+    before = known or _roles(course, user_ids)
     after = {user_id: table.get(role, role) if role != CREATOR else CREATOR for user_id, role in before.items()}
     changed = {user_id for user_id in before if before[user_id] != after[user_id]}
     if not changed:
@@ -121,16 +122,18 @@ def _insert(course: Course, user_id: int, role: str, now: datetime) -> None:
     )
 
 
-def join(course: Course, role: str | None, me: User) -> str | None:
+def join(course: Course, role: str | None, user_id: int) -> str | None:
     """The caller joins, asks to join, or accepts their invitation; their role afterwards."""
-    return apply(course, f"{JOIN}:{course.privacy}", [me.id])[me.id] if course.privacy else role
+    if not course.privacy:
+        return role
+    return apply(course, f"{JOIN}:{course.privacy}", [user_id], {user_id: role})[user_id]
 
 
-def leave(course: Course, role: str | None, me: User) -> None:
+def leave(course: Course, role: str | None, user_id: int) -> None:
     """The caller leaves, withdraws their request or declines their invitation; the creator cannot."""
     if role == CREATOR:
         raise BadRequest("The creator of a course cannot leave it.", code=CREATOR)
-    apply(course, LEAVE, [me.id])
+    apply(course, LEAVE, [user_id], {user_id: role})
 
 
 def remove(course: Course, user_id: int) -> None:
@@ -231,14 +234,9 @@ def users_holding(course: Course, statuses, limit: int, offset: int, search: str
 ORDERINGS = {"joined_at", "last_active_at"}
 
 
-def dashboard(course: Course, statuses, ordering: str, limit: int, offset: int, search: str | None = None):
-    """(count, people) of a page of the course's dashboard: each user's status, progress and last activity.
-
-    Three queries whatever the number of people: the count, the page (with each one's completions
-    counted by the database), and the number of published lessons.
-    """
-    people = _people(course, statuses).subquery()
-    activity = (
+def _activity(course: Course, user_ids=None):
+    """Per user: their latest completion in the course and how many published lessons they completed."""
+    query = (
         select(
             LessonCompletion.user_id,
             func.max(LessonCompletion.created_at).label("last_active_at"),
@@ -247,24 +245,41 @@ def dashboard(course: Course, statuses, ordering: str, limit: int, offset: int, 
         .join(Lesson, Lesson.id == LessonCompletion.lesson_id)
         .where(LessonCompletion.course_id == course.id)
         .group_by(LessonCompletion.user_id)
-        .subquery()
     )
-    query = (
-        select(User, people.c.role, people.c.joined_at, activity.c.last_active_at, activity.c.done)
-        .join(people, people.c.user_id == User.id)
-        .outerjoin(activity, activity.c.user_id == User.id)
-    )
-    column = {"joined_at": people.c.joined_at, "last_active_at": activity.c.last_active_at}[ordering.lstrip("-")]
-    direction = column.desc() if ordering.startswith("-") else column.asc()
-    tiebreak = User.id.desc() if ordering.startswith("-") else User.id.asc()
-    count, rows = _page(query, _matching(search), (direction.nulls_last(), tiebreak), limit, offset)
-    total = database.session().scalar(
-        select(func.count()).where(Lesson.course_id == course.id, Lesson.status == PUBLISHED)
-    )
-    return count, [
-        Person(user, role, joined_at, last_active_at, 100 * (done or 0) // total if total else 0)
-        for user, role, joined_at, last_active_at, done in rows
-    ]
+    return query if user_ids is None else query.where(LessonCompletion.user_id.in_(user_ids))
+
+
+def dashboard(course: Course, statuses, ordering: str, limit: int, offset: int, search: str | None = None):
+    """(count, people) of a page of the course's dashboard: each user's status, progress and last activity.
+
+    Four queries whatever the number of people: the count and the page of people, their activity
+    (completions counted by the database), and the number of published lessons. Only an ordering by
+    activity needs everyone's activity to choose the page; by `joined_at` only the page's is read.
+    """
+    people = _people(course, statuses).subquery()
+    descending = ordering.startswith("-")
+    tiebreak = User.id.desc() if descending else User.id.asc()
+    criteria = _matching(search)
+    query = select(User, people.c.role, people.c.joined_at).join(people, people.c.user_id == User.id)
+    if ordering.lstrip("-") == "last_active_at":
+        activity = _activity(course).subquery()
+        column = activity.c.last_active_at
+        query = query.outerjoin(activity, activity.c.user_id == User.id)
+    else:
+        column = people.c.joined_at
+    direction = column.desc() if descending else column.asc()
+    db = database.session()
+    count = db.scalar(select(func.count()).select_from(people).join(User, User.id == people.c.user_id).where(*criteria))
+    rows = db.execute(query.where(*criteria).order_by(direction.nulls_last(), tiebreak).limit(limit).offset(offset))
+    rows = rows.all()
+    activity = {row.user_id: row for row in db.execute(_activity(course, [row[0].id for row in rows]))}
+    total = db.scalar(select(func.count()).where(Lesson.course_id == course.id, Lesson.status == PUBLISHED))
+    people_on_page = []
+    for user, role, joined_at in rows:
+        done = activity.get(user.id)
+        rate = 100 * (done.done or 0) // total if done and total else 0
+        people_on_page.append(Person(user, role, joined_at, done.last_active_at if done else None, rate))
+    return count, people_on_page
 
 
 def suggested(course: Course, limit: int, offset: int, search: str | None = None):
