@@ -2,7 +2,8 @@
 
 One class per item: search shows nothing hidden (6), odd tokens and short secrets (10, its JWT part),
 revoking access from inactive users (11), and the three cheap leaks of item 12 (picture file names,
-section answers to non-editors, the minimal form's ETag). Refusals are checked with `refused` of
+section answers to non-editors, the minimal form's ETag), and membership (issue 15: courses one may
+not see, hidden member counts, a user's courses). Refusals are checked with `refused` of
 tests/test_hostile.py: the exact 4xx problem document, and not a row changed.
 """
 
