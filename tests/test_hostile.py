@@ -3,7 +3,8 @@
 Each class feeds one kind of bad input to the writes with a body (PATCH/PUT course, POST/PUT/PATCH
 section, POST/PUT/PATCH lesson) of a course made by the factory, and checks three things: the exact
 status, an `application/problem+json` body, and that every row of every table is exactly as it was
-before the request. No answer may be a 5xx.
+before the request. No answer may be a 5xx. The membership classes at the end do the same for the
+bodies of inviting and withdrawing invitations, and for the query parameters of the member lists.
 """
 
 import base64
@@ -15,7 +16,7 @@ import pytest
 from sqlalchemy import select
 
 from models import Base, CourseMembership, Lesson
-from tests.support.http import COURSES, course_url, error_codes, problem
+from tests.support.http import API, COURSES, course_url, error_codes, problem
 from tests.support.tokens import make_token
 
 JSON = "application/json"
@@ -731,3 +732,272 @@ class TestSnapshotSeesWrites:
 
         assert response.status_code in (200, 201), response.text
         assert snapshot(db) != before
+
+
+# --- Membership (issue 15) -----------------------------------------------------------------------
+# The two writes with a body: {"users": [ids]} to invite (or accept requests) and to withdraw
+# invitations. Both are editors' operations on alice's course; the users named exist, so a refusal
+# can only come from the bad part.
+MEMBER_WRITES = {"post-invite": "POST", "delete-invite": "DELETE"}
+
+
+@pytest.fixture
+def invitees(make):
+    return [make.user().id for _ in range(2)]
+
+
+def send_users(client, target, op, content, content_type=JSON):
+    return client.request(
+        MEMBER_WRITES[op],
+        course_url(target.course_id, "invite"),
+        content=content,
+        headers=target.headers(**{"Content-Type": content_type}),
+    )
+
+
+class TestMemberBodies:
+    # Each bad `users` with the codes the answer must carry for that field.
+    BAD_USERS = {
+        "empty": ([], ["minItems"]),
+        "too-many": (list(range(1, 102)), ["maxItems"]),
+        "repeated": ("repeat", ["uniqueItems"]),
+        "string-id": (["1"], None),
+        "float-id": ([1.5], None),
+        "bool-id": ([True], None),
+        "null-id": ([None], None),
+        "object-id": ([{"id": 1}], None),
+        "nested": ([[1]], None),
+        "zero": ([0], None),
+        "negative": ([-1], None),
+        "above-2-53": ([2**53], None),
+        "not-a-list": (1, None),
+        "comma-text": ("1,2", None),
+        "null": (None, None),
+    }
+
+    @pytest.mark.parametrize("case", BAD_USERS)
+    @pytest.mark.parametrize("op", MEMBER_WRITES)
+    def test_bad_users_are_refused(self, client, db, target, invitees, op, case):
+        users, codes = self.BAD_USERS[case]
+        users = [invitees[0], invitees[0]] if users == "repeat" else users
+        before = snapshot(db)
+
+        body = refused(send_users(client, target, op, json.dumps({"users": users}).encode()), 400, db, before)
+
+        found = error_codes(body)
+        assert {name.split(".")[0] for name in found} == {"users"}, found
+        if codes:
+            assert found == {"users": codes}
+
+    @pytest.mark.parametrize("op", MEMBER_WRITES)
+    def test_unknown_users_are_named_and_nothing_changes(self, client, db, target, invitees, op):
+        before = snapshot(db)
+
+        body = refused(
+            send_users(client, target, op, json.dumps({"users": [invitees[0], 999_999]}).encode()), 400, db, before
+        )
+
+        assert error_codes(body) == {"users": ["does_not_exist"]}
+
+    @pytest.mark.parametrize(
+        "content",
+        [b"{}", b"[]", b"null", b'"users"', b'{"users": [1], "user": 2}', b'{"users": [1], "users": [2]}'],
+        ids=["missing", "array", "null", "string", "unknown-field", "duplicate-key"],
+    )
+    @pytest.mark.parametrize("op", MEMBER_WRITES)
+    def test_bodies_that_are_not_a_user_list_are_refused(self, client, db, target, op, content):
+        before = snapshot(db)
+
+        refused(send_users(client, target, op, content), 400, db, before)
+
+    @pytest.mark.parametrize(
+        "content",
+        [b"[" * 100_000, b'{"users": ' + b"[" * 100_000, b'{"users": [1', b'{"users": [NaN]}', b'{"users": ["\xff"]}'],
+        ids=["deep", "deep-under-users", "truncated", "nan", "bad-utf8"],
+    )
+    @pytest.mark.parametrize("op", MEMBER_WRITES)
+    def test_malformed_json_is_refused(self, client, db, target, op, content):
+        before = snapshot(db)
+
+        refused(send_users(client, target, op, content), 400, db, before)
+
+    @pytest.mark.parametrize(
+        "content",
+        [b"users=abc", b"users=1.5", b"users=", b"users=-1", b"users=1&users=1", b"user=1"],
+        ids=["text", "float", "empty", "negative", "repeated", "unknown"],
+    )
+    @pytest.mark.parametrize("op", MEMBER_WRITES)
+    def test_bad_forms_are_refused(self, client, db, target, op, content):
+        before = snapshot(db)
+
+        refused(send_users(client, target, op, content, "application/x-www-form-urlencoded"), 400, db, before)
+
+    @pytest.mark.parametrize(
+        "content_type", ["text/plain", "application/xml", "multipart/form-data; boundary=x", "application/octet-stream"]
+    )
+    @pytest.mark.parametrize("op", MEMBER_WRITES)
+    def test_other_media_types_are_refused(self, client, db, target, invitees, op, content_type):
+        before = snapshot(db)
+
+        response = send_users(client, target, op, json.dumps({"users": invitees}).encode(), content_type)
+
+        refused(response, 415, db, before)
+
+    @pytest.mark.parametrize("content_type", ["application/json", "application/x-www-form-urlencoded", "text/plain"])
+    def test_join_takes_no_body(self, client, db, make, target, content_type):
+        bob = make.user()
+        course = make.course(make.user(), privacy="open")
+        before = snapshot(db)
+
+        response = client.post(
+            course_url(course.id, "join"),
+            content=b'{"user": 1}',
+            headers={"Authorization": f"Bearer {make_token(bob.id)}", "Content-Type": content_type},
+        )
+
+        assert error_codes(refused(response, 400, db, before)) == {None: ["body_not_allowed"]}
+
+    @pytest.mark.parametrize("op", MEMBER_WRITES)
+    def test_a_valid_write_changes_the_snapshot(self, client, db, target, invitees, op):
+        """Control: the same request with a good body does change something (invite), or is accepted (withdraw)."""
+        if op == "delete-invite":
+            send_users(client, target, "post-invite", json.dumps({"users": invitees}).encode())
+        before = snapshot(db)
+
+        response = send_users(client, target, op, json.dumps({"users": invitees}).encode())
+
+        assert response.status_code == 204, response.text
+        assert snapshot(db) != before
+
+
+# Every list of the members section, with the parameters each takes besides limit and offset.
+MEMBER_LISTS = {
+    "join": {"statuses"},
+    "invite": set(),
+    "request_join": {"search"},
+    "users": {"search", "statuses", "ordering"},
+    "user": {"search"},
+    "user-courses": {"statuses"},
+}
+
+
+def member_list_url(target, which):
+    return f"{API}/user/{target.alice_id}/courses/" if which == "user-courses" else course_url(target.course_id, which)
+
+
+class TestMemberQueries:
+    @pytest.mark.parametrize("value", [0, -1, 101, 10**9, 2**63, "abc", "1.5", ""])
+    @pytest.mark.parametrize("which", MEMBER_LISTS)
+    def test_limit_out_of_bounds_is_refused(self, client, db, target, which, value):
+        before = snapshot(db)
+
+        response = client.get(member_list_url(target, which), params={"limit": value}, headers=target.headers())
+
+        assert list(error_codes(refused(response, 400, db, before))) == ["limit"]
+
+    @pytest.mark.parametrize("value", [-1, 2**63, "abc", "1e3"])
+    @pytest.mark.parametrize("which", MEMBER_LISTS)
+    def test_offset_out_of_bounds_is_refused(self, client, db, target, which, value):
+        before = snapshot(db)
+
+        response = client.get(member_list_url(target, which), params={"offset": value}, headers=target.headers())
+
+        assert list(error_codes(refused(response, 400, db, before))) == ["offset"]
+
+    @pytest.mark.parametrize("value", ["a" * 256, "a\u0000b"], ids=["long", "nul"])
+    @pytest.mark.parametrize("which", [w for w, params in MEMBER_LISTS.items() if "search" in params])
+    def test_bad_search_is_refused(self, client, db, target, which, value):
+        before = snapshot(db)
+
+        response = client.get(member_list_url(target, which), params={"search": value}, headers=target.headers())
+
+        assert list(error_codes(refused(response, 400, db, before))) == ["search"]
+
+    @pytest.mark.parametrize("which", [w for w, params in MEMBER_LISTS.items() if "search" in params])
+    def test_longest_search_is_accepted(self, client, target, which):
+        response = client.get(member_list_url(target, which), params={"search": "é" * 255}, headers=target.headers())
+
+        assert response.status_code == 200, response.text
+        assert response.json()["count"] == 0
+
+    @pytest.mark.parametrize(
+        "values",
+        [["nobody"], ["Joined"], ["joined "], [""], ["invited"] * 6, ["null"]],
+        ids=["unknown", "case", "space", "empty", "too-many", "null-text"],
+    )
+    @pytest.mark.parametrize("which", [w for w, params in MEMBER_LISTS.items() if "statuses" in params])
+    def test_bad_statuses_are_refused(self, client, db, target, which, values):
+        before = snapshot(db)
+
+        response = client.get(
+            member_list_url(target, which), params=[("statuses", v) for v in values], headers=target.headers()
+        )
+
+        assert {name.split(".")[0] for name in error_codes(refused(response, 400, db, before))} == {"statuses"}
+
+    @pytest.mark.parametrize("which", ["join", "user-courses"])
+    def test_statuses_of_waiting_users_are_not_member_statuses(self, client, db, target, which):
+        # `join` and a user's courses list people (or courses) by membership: invited and requested are no part of it.
+        before = snapshot(db)
+
+        response = client.get(member_list_url(target, which), params={"statuses": "invited"}, headers=target.headers())
+
+        assert {name.split(".")[0] for name in error_codes(refused(response, 400, db, before))} == {"statuses"}
+
+    @pytest.mark.parametrize("value", ["name", "joined", "+joined_at", "--joined_at", "joined_at,-last_active_at", ""])
+    def test_unknown_ordering_is_refused(self, client, db, target, value):
+        before = snapshot(db)
+
+        response = client.get(
+            course_url(target.course_id, "users"), params={"ordering": value}, headers=target.headers()
+        )
+
+        assert list(error_codes(refused(response, 400, db, before))) == ["ordering"]
+
+    @pytest.mark.parametrize("value", [0, -1, 2**53, 2**64, "abc", "1.5", ""])
+    def test_bad_user_to_remove_is_refused(self, client, db, target, value):
+        before = snapshot(db)
+
+        response = client.delete(course_url(target.course_id, "join"), params={"user": value}, headers=target.headers())
+
+        assert list(error_codes(refused(response, 400, db, before))) == ["user"]
+
+    # A repeated scalar parameter counts by its last value, in validation (like every other one) and
+    # in the handler, which reads `user` itself (Connexion shadows it with the token's user): the two
+    # must agree, or a valid last value could smuggle an unchecked first one through.
+    def test_a_repeated_user_counts_by_its_last_value_in_validation(self, client, db, make, target):
+        member = make.user()
+        make.db.add(CourseMembership(course_id=target.course_id, user_id=member.id, role="joined"))
+        make.db.commit()
+        before = snapshot(db)
+
+        response = client.delete(
+            course_url(target.course_id, "join"), params=[("user", member.id), ("user", "x")], headers=target.headers()
+        )
+
+        assert list(error_codes(refused(response, 400, db, before))) == ["user"]
+
+    def test_a_repeated_user_counts_by_its_last_value_in_the_handler(self, client, db, make, target):
+        first, last = make.user(), make.user()
+        for user in (first, last):
+            make.db.add(CourseMembership(course_id=target.course_id, user_id=user.id, role="joined"))
+        make.db.commit()
+
+        response = client.delete(
+            course_url(target.course_id, "join"),
+            params=[("user", first.id), ("user", last.id)],
+            headers=target.headers(),
+        )
+
+        assert response.status_code == 204, response.text
+        db.expire_all()
+        held = db.scalars(select(CourseMembership.user_id).where(CourseMembership.course_id == target.course_id))
+        assert set(held) == {first.id}
+
+    @pytest.mark.parametrize("bad", [0, -1, 2**53, 2**64])
+    def test_user_id_out_of_range_in_the_path_is_refused(self, client, db, target, bad):
+        before = snapshot(db)
+
+        response = client.get(f"{API}/user/{bad}/courses/", headers=target.headers())
+
+        refused(response, 400, db, before)

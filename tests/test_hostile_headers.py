@@ -384,6 +384,21 @@ class TestContentEncoding:
         refused(client.post(COURSES, content=data, headers=headers), 415, db, before)
         assert db.query(Course).count() == 2
 
+    # The membership writes: two with a body (one of them a DELETE), and a join that takes none.
+    @pytest.mark.parametrize(("method", "where"), [("POST", "invite"), ("DELETE", "invite"), ("POST", "join")])
+    def test_a_membership_write_is_refused_too(self, client, db, make, target, method, where):
+        invitee = make.user()
+        make.db.commit()
+        before = snapshot(db)
+        data = gzip.compress(json.dumps({"users": [invitee.id]}).encode())
+        headers = target.headers(**{"Content-Type": "application/json", "Content-Encoding": "gzip"})
+
+        response = client.request(method, course_url(target.course_id, where), content=data, headers=headers)
+
+        body = refused(response, 415, db, before)
+        assert response.headers["Accept-Encoding"] == "identity"
+        assert error_codes(body) == {None: ["unsupported_media_type"]}
+
     @pytest.mark.parametrize("what", ["lessons", "complete", "incomplete"])
     def test_a_lesson_create_or_mark_is_refused_too(self, client, db, target, what):
         before = snapshot(db)

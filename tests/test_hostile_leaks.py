@@ -2,7 +2,8 @@
 
 One class per item: search shows nothing hidden (6), odd tokens and short secrets (10, its JWT part),
 revoking access from inactive users (11), and the three cheap leaks of item 12 (picture file names,
-section answers to non-editors, the minimal form's ETag). Refusals are checked with `refused` of
+section answers to non-editors, the minimal form's ETag), and membership (issue 15: courses one may
+not see, hidden member counts, a user's courses). Refusals are checked with `refused` of
 tests/test_hostile.py: the exact 4xx problem document, and not a row changed.
 """
 
@@ -363,3 +364,184 @@ class TestMinimalFormTag:
         assert (changed.status_code, changed.json()["name"]) == (200, "Renamed")
         assert changed.headers["ETag"] != first.headers["ETag"]
         assert self.read(client, bob, course, **{"If-None-Match": changed.headers["ETag"]}).status_code == 304
+
+
+# --- Membership (issue 15) -----------------------------------------------------------------------
+# Every operation of the members section: (method, path under the course or None for a user's
+# courses, query, body).
+MEMBER_OPERATIONS = {
+    "join": ("POST", "join", None, None),
+    "leave": ("DELETE", "join", None, None),
+    "remove": ("DELETE", "join", {"user": "{member}"}, None),
+    "members": ("GET", "join", None, None),
+    "invite": ("POST", "invite", None, {"users": ["{member}"]}),
+    "uninvite": ("DELETE", "invite", None, {"users": ["{member}"]}),
+    "invited": ("GET", "invite", None, None),
+    "requests": ("GET", "request_join", None, None),
+    "status": ("GET", "status", None, None),
+    "dashboard": ("GET", "users", None, None),
+    "suggested": ("GET", "user", None, None),
+}
+MISSING_COURSE = 987654
+
+
+def member_request(client, user, course_id, op, member_id):
+    method, where, query, body = MEMBER_OPERATIONS[op]
+    fill = {"member": member_id}
+    params = {key: int(value.format(**fill)) for key, value in (query or {}).items()}
+    json_body = {"users": [member_id]} if body else None
+    return client.request(method, course_url(course_id, where), params=params, json=json_body, headers=auth(user))
+
+
+def keys_anywhere(value) -> set[str]:
+    """Every key of every object inside a JSON value."""
+    if isinstance(value, dict):
+        return set(value) | {key for item in value.values() for key in keys_anywhere(item)}
+    if isinstance(value, list):
+        return {key for item in value for key in keys_anywhere(item)}
+    return set()
+
+
+class TestMembershipOfWhatOneCannotSee:
+    """A course one may not see answers every membership operation exactly as a course that does not exist."""
+
+    @pytest.mark.parametrize("privacy", ["secret", "draft"])
+    @pytest.mark.parametrize("op", MEMBER_OPERATIONS)
+    def test_is_the_same_404_as_a_missing_course(self, client, db, make, alice, op, privacy):
+        member, stranger = make.user(), make.user()
+        course = make.course(alice, privacy="" if privacy == "draft" else privacy, sections=1, joined=[member])
+        before = snapshot(db)
+
+        hidden = refused(member_request(client, stranger, course.id, op, member.id), 404, db, before)
+        missing = refused(member_request(client, stranger, MISSING_COURSE, op, member.id), 404, db, before)
+
+        assert hidden == missing
+        assert str(course.id) not in str(hidden) and course.name not in str(hidden)
+
+    @pytest.mark.parametrize("op", ["members", "invited", "requests", "dashboard", "suggested"])
+    def test_an_invitation_to_a_secret_course_opens_none_of_its_lists(self, client, db, make, alice, op):
+        # An invitee may answer (status, join, leave) and nothing else: the lists stay hidden.
+        member, invitee = make.user(), make.user()
+        course = make.course(alice, privacy="secret", joined=[member])
+        make.db.add(CourseMembership(course_id=course.id, user_id=invitee.id, role="invited"))
+        make.db.commit()
+        before = snapshot(db)
+
+        hidden = refused(member_request(client, invitee, course.id, op, member.id), 404, db, before)
+
+        assert hidden == refused(member_request(client, invitee, MISSING_COURSE, op, member.id), 404, db, before)
+        assert client.get(course_url(course, "status"), headers=auth(invitee)).json() == {"status": "invited"}
+
+
+class TestHiddenMemberCount:
+    """With `hide_member_count`, no answer to a non-editor holds the count or the list of members."""
+
+    @pytest.fixture
+    def hidden(self, make, alice):
+        people = {"joined": make.user(), "requested": make.user(), "invited": make.user(), "stranger": make.user()}
+        manager = make.user()
+        course = make.course(
+            alice,
+            privacy="open",
+            name="Quiet course",
+            hide_member_count=True,
+            sections=1,
+            managers=[manager],
+            joined=[people["joined"]],
+        )
+        for role in ("requested", "invited"):
+            make.db.add(CourseMembership(course_id=course.id, user_id=people[role].id, role=role))
+        make.db.commit()
+        return course, people, manager
+
+    def answers(self, client, course, user, member_id):
+        urls = [
+            course_url(course),
+            course_url(course) + "?view=user",
+            f"{COURSES}?statuses=joined&statuses=invited&statuses=requested",
+            f"{SEARCH}?search=Quiet",
+            f"{API}/user/{member_id}/courses/",
+            f"{API}/user/{user.id}/courses/?statuses=joined",
+        ]
+        for url in urls:
+            response = client.get(url, headers=auth(user))
+            assert response.status_code == 200, (url, response.text)
+            yield url, response.json()
+        joined = client.post(course_url(course, "join"), headers=auth(user))
+        assert joined.status_code == 200, joined.text
+        yield "join", joined.json()
+
+    @pytest.mark.parametrize("who", ["joined", "requested", "invited", "stranger"])
+    def test_no_answer_to_a_non_editor_holds_the_count(self, client, hidden, who):
+        course, people, _ = hidden
+        for url, body in self.answers(client, course, people[who], people["joined"].id):
+            assert "member_count" not in keys_anywhere(body), (url, body)
+
+    @pytest.mark.parametrize("who", ["joined", "requested", "invited", "stranger"])
+    def test_the_member_list_is_refused_to_non_editors(self, client, db, hidden, who):
+        course, people, _ = hidden
+        before = snapshot(db)
+
+        response = client.get(course_url(course, "join"), headers=auth(people[who]))
+
+        refused(response, 403, db, before)
+
+    def test_a_user_s_courses_do_not_list_it_to_others(self, client, hidden):
+        # Listing it would tell who is a member; the member themself and the editors still see it.
+        course, people, manager = hidden
+        member = people["joined"]
+        for who in ("requested", "invited", "stranger"):
+            assert client.get(f"{API}/user/{member.id}/courses/", headers=auth(people[who])).json()["count"] == 0
+        for viewer in (member, manager):
+            listed = client.get(f"{API}/user/{member.id}/courses/", headers=auth(viewer)).json()["results"]
+            assert [c["id"] for c in listed] == [course.id]
+
+    def test_editors_see_the_count(self, client, alice, hidden):
+        # Control: the count is in the answer when the caller may see it, so the checks above can fail.
+        course, _, manager = hidden
+        for editor in (alice, manager):
+            assert client.get(course_url(course), headers=auth(editor)).json()["member_count"] == 2
+
+
+class TestUserCoursesShowOnlyWhatTheCallerMaySee:
+    def test_a_stranger_sees_the_open_and_private_courses_only_in_the_form_they_may_see(self, client, make, alice, bob):
+        member = make.user()
+        courses = {
+            privacy: make.course(alice, privacy=privacy, description=f"Inside {privacy or 'draft'}", joined=[member])
+            for privacy in ("open", "private", "secret", "")
+        }
+
+        response = client.get(f"{API}/user/{member.id}/courses/", headers=auth(bob))
+
+        assert response.status_code == 200, response.text
+        listed = {c["id"]: c for c in response.json()["results"]}
+        assert set(listed) == {courses["open"].id, courses["private"].id}
+        assert response.json()["count"] == 2
+        assert "description" not in listed[courses["private"].id], "a private course shows a stranger its minimal form"
+        assert listed[courses["open"].id]["description"] == "Inside open"
+        # The member sees them all but the draft, which only its editors see.
+        mine = client.get(f"{API}/user/{member.id}/courses/", headers=auth(member)).json()
+        assert {c["id"] for c in mine["results"]} == {courses[p].id for p in ("open", "private", "secret")}
+
+    def test_waiting_statuses_are_not_a_filter_of_this_list(self, client, db, make, alice, bob):
+        # Whom a course invited, or who asked to join, is for the course's editors and that user: a
+        # user's courses list memberships only, so asking for waiting ones is a 400 for anyone.
+        waiting = make.user()
+        course = make.course(alice, privacy="private")
+        make.db.add(CourseMembership(course_id=course.id, user_id=waiting.id, role="requested"))
+        make.db.commit()
+        before = snapshot(db)
+
+        response = client.get(f"{API}/user/{waiting.id}/courses/", params={"statuses": "requested"}, headers=auth(bob))
+
+        refused(response, 400, db, before)
+
+    def test_a_missing_user_is_a_404_and_a_deleted_one_too(self, client, db, make, bob):
+        deleted = make.user(deleted=True)
+        make.course(make.user(), privacy="open", joined=[deleted])
+        before = snapshot(db)
+
+        gone = refused(client.get(f"{API}/user/{deleted.id}/courses/", headers=auth(bob)), 404, db, before)
+        missing = refused(client.get(f"{API}/user/{MISSING_COURSE}/courses/", headers=auth(bob)), 404, db, before)
+
+        assert gone == missing

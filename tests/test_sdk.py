@@ -2,7 +2,11 @@
 
 `tests/sdk/lifecycle.js` runs the course, section and lesson lifecycle through `CourseService` of
 `@selfcommunity/api-services` (pinned in `tests/sdk/package.json` and its lock file), and a member
-taking the course (locks, completions, `view=user`, the dashboard's average), against the service
+taking the course (locks, completions, `view=user`, the dashboard's average), then every membership
+call of `CourseService` on a private course (a request accepted, an invitation accepted by joining,
+one withdrawn, a member removed; the member lists, the dashboard users, a user's courses and each
+caller's status along the way; the SDK's `getCourseSuggestedUsers` drops its `search`, which the
+script checks before searching the way the web app does), against the service
 run the production way (uvicorn, 2 workers, loopback), once with `Authorization: Bearer` and once
 with the SDK's `Authorization: Token` scheme. Lessons are created the way the web app creates them,
 since the SDK's `createCourseLesson` puts no ids in its URL (the script checks that it still does
@@ -60,6 +64,22 @@ STEPS = [
     "make manager",
     "delete section",
     "delete course",
+    # Membership of a private course, the storyline of issue 15's "Done when".
+    "create a private course with a published lesson",
+    "ask to join (joinOrAcceptInviteToCourse)",
+    "list the requests to join (getCourseWaitingApproval)",
+    "accept the request (inviteOrAcceptUsersToCourse)",
+    "suggest users to invite (getCourseSuggestedUsers)",
+    "invite users (inviteOrAcceptUsersToCourse)",
+    "list the invited users (getCourseInvitedUsers)",
+    "withdraw an invitation (removeInvitationToCourse)",
+    "accept an invitation by joining (joinOrAcceptInviteToCourse)",
+    "list the members (getCourseJoinedUsers)",
+    "list the people on the dashboard (getCourseDashboardUsers)",
+    "list a user's courses (getUserJoinedCourses)",
+    "get each caller's status (getCourseStatus)",
+    "remove a member (leaveOrRemoveCourseRequest)",
+    "leave a course (leaveOrRemoveCourseRequest)",
 ]
 # The `Token` run also sends one request through the SDK's own `new ApiClient({accessToken})`.
 EXPECTED = {
@@ -76,8 +96,8 @@ def sdk():
 
 @pytest.fixture(scope="module")
 def live(tmp_path_factory):
-    """The service on a fresh database with a creator, a second user (to manage), a member and one category."""
-    users = [{"username": "sdk-creator"}, {"username": "sdk-second"}, {"username": "sdk-member"}]
+    """The service on a fresh database with a creator, a second user (to manage), a member, an outsider, a category."""
+    users = [{"username": name} for name in ("sdk-creator", "sdk-second", "sdk-member", "sdk-outsider")]
     categories = [{"name": "SDK category", "slug": "sdk-category"}]
     with live_service("sdk_test", tmp_path_factory.mktemp("sdk"), users, categories=categories) as (server, engine):
         with engine.connect() as connection:
@@ -87,6 +107,7 @@ def live(tmp_path_factory):
             "creator": user_ids["sdk-creator"],
             "second": user_ids["sdk-second"],
             "member": user_ids["sdk-member"],
+            "outsider": user_ids["sdk-outsider"],
             "category": category_id,
         }
         yield {"server": server, "log": server.log, **ids}
@@ -102,6 +123,8 @@ def run_lifecycle(sdk_dir: Path, live: dict, scheme: str) -> subprocess.Complete
         "SDK_SECOND_USER_ID": str(live["second"]),
         "SDK_MEMBER_TOKEN": make_token(live["member"], ttl=600),
         "SDK_MEMBER_USER_ID": str(live["member"]),
+        "SDK_OUTSIDER_TOKEN": make_token(live["outsider"], ttl=600),
+        "SDK_OUTSIDER_USER_ID": str(live["outsider"]),
         "SDK_CATEGORY_ID": str(live["category"]),
     }
     node = require_tool("node", "to run the official JavaScript SDK")

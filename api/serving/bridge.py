@@ -36,9 +36,10 @@ class BufferedWSGI:
             await send({"type": "websocket.close", "code": 1000})
 
     async def _serve(self, scope, receive, send):
-        # GuardBodies has bounded the bodies of the methods that take one. No operation reads the
-        # body of another method (api.serving.prepared refuses one), and requests for no operation (an unknown
-        # path) get here too: such a body is left unread, whatever its size.
+        # GuardBodies has bounded the bodies of the methods that may take one (DELETE among them).
+        # No operation reads the body of another method (api.serving.prepared refuses one), and
+        # requests for no operation (an unknown path) get here too: such a body is left unread,
+        # whatever its size.
         body = await receive_body(receive) if scope["method"] in BODY_METHODS else b""
         environ = build_environ(scope, io.BytesIO(body))
         # The environ joins the lines of a repeated header into one value; the scope keeps each line.

@@ -8,7 +8,8 @@ from api.config import settings_of
 from api.errors import BadRequest, NotFound, PayloadTooLarge, UnsupportedMediaType
 from api.urls import BASE_PATH
 
-BODY_METHODS = {"POST", "PUT", "PATCH"}
+# DELETE too: withdrawing invitations (DELETE /course/{id}/invite/) takes a body.
+BODY_METHODS = {"POST", "PUT", "PATCH", "DELETE"}
 # The operations whose body may carry a course picture.
 _COURSE = re.escape(BASE_PATH) + "/course/"
 _PICTURE_WRITES = {
