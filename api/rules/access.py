@@ -1,7 +1,7 @@
 """Who may see and change a course: the visibility and role rules in one place."""
 
 from sqlalchemy import ColumnElement, and_, exists, false, or_, select
-from sqlalchemy.orm import lazyload, selectinload
+from sqlalchemy.orm import lazyload
 
 from api import database
 from api.config import Settings
@@ -16,9 +16,6 @@ LISTED_PRIVACIES = ("open", "private")
 # For requests that need the course's own row (and its creator) only: its sections and categories
 # are then loaded if and when something reads them, instead of eagerly with every course.
 ROW_ONLY = (lazyload(Course.sections), lazyload(Course.categories))
-# For requests that show the lessons of every section: all of them in one more query, without
-# their authors, which only a lesson's own answer shows.
-WITH_LESSONS = (selectinload(Course.sections).selectinload(Section.lessons).lazyload(Lesson.created_by),)
 
 
 def current_user(user_id: int) -> User:
