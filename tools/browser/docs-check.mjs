@@ -127,10 +127,18 @@ try {
       .waitForFunction((tag) => document.querySelector(`a[href^="#/${tag}/"]`), tag, { timeout: 5000 })
       .then(() => true, () => false);
     if (!listed) continue;
-    const links = await page.evaluate((tag) => {
+    const linksOf = (tag) => page.evaluate((tag) => {
       const pattern = new RegExp(`^#/${tag}/([^/#?]+)$`);
       return [...document.querySelectorAll('a[href]')].map((link) => link.getAttribute('href')).filter((href) => pattern.test(href));
     }, tag);
+    // The menu of a tag fills in over several frames: read it until it stops growing, or a tag of
+    // many operations is read with some of them missing.
+    let links = await linksOf(tag);
+    for (let before = -1, deadline = Date.now() + waitMs; links.length !== before && Date.now() < deadline; ) {
+      before = links.length;
+      await page.waitForTimeout(400);
+      links = await linksOf(tag);
+    }
     operationLinks.push(...new Set(links));
   }
   for (const link of [...new Set(operationLinks)]) {
