@@ -48,7 +48,7 @@ def uninvite(user, id, body):
 
 def list(user, id, statuses=None, limit=20, offset=0):
     """The members of the course, as far as the caller may see them."""
-    course, role = visible_course(id, user)
+    course, role = visible_course(id, user, ROW_ONLY)
     if not membership.member_list_allowed(course, role):
         raise Forbidden("This course shows its members to its creator and managers only.")
     count, users = membership.users_holding(course, statuses or membership.DEFAULT_STATUSES, limit, offset)
