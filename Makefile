@@ -76,10 +76,11 @@ $(VENV)/.bench-deps: $(BIN)/course-api
 	touch $@
 
 # Our server against a plain Flask baseline under the same wrk load on 127.0.0.1 (bench/run.py, bench/README.md);
-# about 9 minutes. BENCH_ROUNDS, BENCH_DURATION, BENCH_CONNECTIONS tune it; BENCH_ARGS passes more options.
+# about 9 minutes. BENCH_ROUNDS, BENCH_DURATION, BENCH_CONNECTIONS tune it; BENCH_ARGS passes more options;
+# DATABASE=postgresql runs both servers on a throwaway PostgreSQL server instead of SQLite files.
 bench: $(VENV)/.bench-deps
 	@command -v wrk >/dev/null 2>&1 || $(call apt_install,wrk,bench)
-	$(BIN)/python -m bench.run $(BENCH_ARGS)
+	$(BIN)/python -m bench.run $(if $(DATABASE),--database $(DATABASE)) $(BENCH_ARGS)
 
 REDOCLY := tools/redocly/node_modules/.bin/redocly
 DOCS_PAGE_FILE := build/docs/index.html

@@ -13,6 +13,7 @@ this first and refuses to compare servers that disagree; on its own:
 
 import http.client
 import json
+import os
 import secrets
 import sys
 import tempfile
@@ -22,6 +23,7 @@ from pathlib import Path
 
 import jwt
 
+from bench.databases import SQLITE, open_databases
 from bench.operations import OPERATIONS, token
 from bench.seed import JOINER, MANAGER, MEMBER, OUTSIDER, OWNER, SEARCH_TERM, TEACHER, Fixture, build
 from bench.servers import BASELINE, OURS, Server
@@ -335,17 +337,21 @@ def first_difference(mine, theirs, where="answer"):
 
 
 def main() -> int:
+    """The parity check alone, on a small database (DATABASE=postgresql: on a throwaway PostgreSQL server)."""
     secret = secrets.token_urlsafe(48)
     with tempfile.TemporaryDirectory(prefix="bench-parity-") as folder:
         folder = Path(folder)
-        fixture = build(folder / "template.db", courses=2000, write_courses=20)
-        for kind in (OURS, BASELINE):
-            (folder / f"{kind}.db").write_bytes(Path(fixture.path).read_bytes())
-        with (
-            Server(OURS, folder / f"{OURS}.db", secret, folder / f"{OURS}.log") as ours,
-            Server(BASELINE, folder / f"{BASELINE}.db", secret, folder / f"{BASELINE}.log") as baseline,
-        ):
-            compared, problems = check(ours, baseline, fixture, secret)
+        databases = open_databases(os.environ.get("DATABASE") or SQLITE, folder)
+        try:
+            fixture = build(databases.new("template"), courses=2000, write_courses=20)
+            urls = {kind: databases.copy(fixture.url, kind) for kind in (OURS, BASELINE)}
+            with (
+                Server(OURS, urls[OURS], secret, folder / f"{OURS}.log") as ours,
+                Server(BASELINE, urls[BASELINE], secret, folder / f"{BASELINE}.log") as baseline,
+            ):
+                compared, problems = check(ours, baseline, fixture, secret)
+        finally:
+            databases.close()
     print("\n".join(problems) or f"parity: {compared} requests, the same answers from both servers")
     return 1 if problems else 0
 

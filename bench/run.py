@@ -27,6 +27,7 @@ from importlib import metadata
 from pathlib import Path
 
 from bench import check_parity, seed
+from bench.databases import POSTGRESQL, SQLITE, open_databases
 from bench.operations import OPERATIONS, SEARCH, Operation, token
 from bench.servers import BASELINE, OURS, ROOT, Server, machine_busy_seconds
 
@@ -53,6 +54,12 @@ def options() -> argparse.Namespace:
         type=int,
         default=int(env("BENCH_BASELINE_THREADS", "1")),
         help="threads per gunicorn worker of the baseline; 1: sync workers, more: gthread",
+    )
+    parser.add_argument(
+        "--database",
+        choices=(SQLITE, POSTGRESQL),
+        default=env("DATABASE") or SQLITE,
+        help="where both servers keep their data: SQLite files, or a throwaway PostgreSQL server",
     )
     parser.add_argument("--courses", type=int, default=10_000, help="courses in the database (search corpus)")
     parser.add_argument("--scaling", default="1000,100000", help="course counts of the search-scaling runs, or ''")
@@ -100,39 +107,40 @@ def wrk(server: Server, op: Operation, fixture: seed.Fixture, bearer: str, secon
     }
 
 
-def measure(kind: str, op: Operation, fixture: seed.Fixture, secret: str, args, label: str) -> dict:
+def measure(kind: str, op: Operation, fixture: seed.Fixture, databases, secret: str, args, label: str) -> dict:
     """One run on a fresh copy of the fixture's database: start, warm up, measure, read /proc, stop."""
-    database = WORK / f"{label}.db"
-    for stale in (Path(f"{database}-wal"), Path(f"{database}-shm")):
-        stale.unlink(missing_ok=True)  # with a new main file, an old WAL would corrupt the database
-    shutil.copyfile(fixture.path, database)
+    database = databases.copy(fixture.url, label.lower().replace("-", "_"))
     log = WORK / f"{label}.log"
     bearer = token(secret, op.user)
     try:
         with Server(kind, database, secret, log, workers=args.workers, threads=args.threads) as server:
             if args.warmup:
                 wrk(server, op, fixture, bearer, args.warmup, args.connections)
-            before = cpu_snapshot(server)
+            before = cpu_snapshot(server, databases)
             result = wrk(server, op, fixture, bearer, args.duration, args.connections)
-            after = cpu_snapshot(server)
+            after = cpu_snapshot(server, databases)
             rss = server.peak_rss_mb()
         result["locked"] = server.locked_count()
     finally:
-        database.unlink(missing_ok=True)
-        for suffix in ("-wal", "-shm"):
-            Path(f"{database}{suffix}").unlink(missing_ok=True)
+        databases.drop(database)
     used = {pid: round(after["server"][pid] - before["server"].get(pid, 0), 2) for pid in after["server"]}
     workers = [{"pid": pid, "peak_rss_mb": mb, "cpu_s": used[pid]} for pid, mb in rss.items()]
     cpu = [w["cpu_s"] for w in workers]
-    # The machine's busy time that neither the server, nor wrk, nor this driver account for: other
-    # work on the machine, which takes cores from both servers alike and makes the figures noisy.
-    ours_too = sum(used.values()) + sum(after[k] - before[k] for k in ("wrk", "driver"))
+    # The machine's busy time that neither the server, its database server, wrk, nor this driver account
+    # for: other work on the machine, which takes cores from both servers alike and makes the figures noisy.
+    ours_too = sum(used.values()) + sum(after[k] - before[k] for k in ("wrk", "driver", "database"))
     elapsed = after["at"] - before["at"]
     foreign = max(0.0, after["machine"] - before["machine"] - ours_too) / (elapsed * os.cpu_count())
     result |= {
         "workers": workers,
         "peak_rss_mb": max(rss.values()),
         "cpu_ms_per_request": round(1000 * sum(used.values()) / result["requests"], 2) if result["requests"] else None,
+        # PostgreSQL's own processes: a server that asks more of its database pays for it here.
+        "database_cpu_ms_per_request": (
+            round(1000 * (after["database"] - before["database"]) / result["requests"], 2)
+            if result["requests"]
+            else None
+        ),
         # A load that lands on one worker only would halve a server's capacity; this shows it.
         "busiest_worker_cpu_share": round(max(cpu) / sum(cpu), 2) if sum(cpu) else None,
         "foreign_cpu_share": round(foreign, 3),
@@ -147,12 +155,13 @@ def measure(kind: str, op: Operation, fixture: seed.Fixture, secret: str, args, 
     return result
 
 
-def cpu_snapshot(server: Server) -> dict:
+def cpu_snapshot(server: Server, databases) -> dict:
     children, driver = resource.getrusage(resource.RUSAGE_CHILDREN), resource.getrusage(resource.RUSAGE_SELF)
     return {
         "at": time.monotonic(),
         "machine": machine_busy_seconds(),
         "server": server.cpu_seconds(),
+        "database": databases.cpu_seconds(),
         "wrk": children.ru_utime + children.ru_stime,  # wrk is the only child waited for meanwhile
         "driver": driver.ru_utime + driver.ru_stime,
     }
@@ -292,11 +301,10 @@ def report(summary: dict, scaling: dict | None) -> list[str]:
     return lines
 
 
-def parity(fixture: seed.Fixture, secret: str, args) -> tuple[int, list[str]]:
+def parity(fixture: seed.Fixture, databases, secret: str, args) -> tuple[int, list[str]]:
     servers = []
     for kind in (OURS, BASELINE):
-        database = WORK / f"parity-{kind}.db"
-        shutil.copyfile(fixture.path, database)
+        database = databases.copy(fixture.url, f"parity_{kind}")
         servers.append(Server(kind, database, secret, WORK / f"parity-{kind}.log", args.workers, args.threads))
     with servers[0] as ours, servers[1] as baseline:
         return check_parity.check(ours, baseline, fixture, secret)
@@ -319,13 +327,22 @@ def main() -> int:
         | {"wrk": " ".join(["wrk", "-t2", f"-c{args.connections}", f"-d{args.duration}s", *WRK_OPTIONS])},
     }
 
-    print(f"seeding: {args.courses} courses (+ search scaling: {scaling or 'none'}) ...", flush=True)
-    fixture = seed.build(WORK / "template.db", args.courses, write_courses=min(1000, args.courses // 10))
-    scaled = {n: seed.build(WORK / f"template-{n}.db", n) for n in scaling}
+    databases = open_databases(args.database, WORK)
+    try:
+        return measure_all(args, operations, scaling, databases, secret, results, started)
+    finally:
+        databases.close()
+
+
+def measure_all(args, operations, scaling, databases, secret: str, results: dict, started: float) -> int:
+    print(f"seeding {args.database}: {args.courses} courses (+ search scaling: {scaling or 'none'}) ...", flush=True)
+    template = databases.new("template")
+    fixture = seed.build(template, args.courses, write_courses=min(1000, args.courses // 10))
+    scaled = {n: seed.build(databases.new(f"template_{n}"), n) for n in scaling}
     results["fixture"] = seed.fixture_dict(fixture) | {"search_term": seed.SEARCH_TERM}
 
     print("parity: the same requests to both servers ...", flush=True)
-    compared, problems = parity(fixture, secret, args)
+    compared, problems = parity(fixture, databases, secret, args)
     results["parity"] = {"requests": compared, "problems": problems, "ok": not problems}
     OUT.mkdir(parents=True, exist_ok=True)
     if problems:
@@ -343,12 +360,13 @@ def main() -> int:
                 label = f"r{number + 1}-{op.name.replace(' ', '_').replace('=', '-')}-{kind}"
                 runs.append(
                     {"round": number + 1, "operation": op.name, "server": kind}
-                    | measure(kind, op, fixture, secret, args, label)
+                    | measure(kind, op, fixture, databases, secret, args, label)
                 )
         for courses in scaling if number % 2 == 0 else reversed(scaling):
             label = f"r{number + 1}-search_{courses}_courses-{OURS}"
             scaling_runs.append(
-                {"round": number + 1, "courses": courses} | measure(OURS, SEARCH, scaled[courses], secret, args, label)
+                {"round": number + 1, "courses": courses}
+                | measure(OURS, SEARCH, scaled[courses], databases, secret, args, label)
             )
 
     results["summary"] = summarize(runs, [op.name for op in operations])
@@ -366,8 +384,6 @@ def main() -> int:
         f"\n{args.rounds} rounds in {results['elapsed_s']:.0f} s on {results['machine']['cpu']} "
         f"({results['machine']['cores']} cores); figures in {(OUT / 'results.json').relative_to(ROOT)}"
     )
-    for path in WORK.glob("*.db*"):
-        path.unlink()
     return 0
 
 

@@ -26,7 +26,7 @@ from sqlalchemy import insert, text
 
 from api.database import make_engine
 from api.rules.editing import SLUG_SUFFIX_ROOM
-from models import Category, Course, CourseMembership, Lesson, LessonCompletion, Section, User, course_categories
+from models import Base, Category, Course, CourseMembership, Lesson, LessonCompletion, Section, User, course_categories
 
 OWNER, MANAGER, OUTSIDER = 1, 2, 3
 # The creator of the courses the member takes, and the member.
@@ -72,7 +72,7 @@ EPOCH = datetime(2026, 1, 1, tzinfo=UTC)
 class Fixture:
     """What a seeded database holds, for the requests of the benchmark and of the parity check."""
 
-    path: str
+    url: str  # the seeded database, the template every run copies
     courses: int
     edit_course: int = 1
     write_courses: list[int] = field(default_factory=list)
@@ -99,8 +99,8 @@ class Fixture:
     join_courses: list[int] = field(default_factory=list)
 
 
-def migrate(path: Path) -> None:
-    env = {**os.environ, "DATABASE_URL": f"sqlite:///{path}", "JWT_SECRET": "only-migrating"}
+def migrate(url: str) -> None:
+    env = {**os.environ, "DATABASE_URL": url, "JWT_SECRET": "only-migrating"}
     course_api = Path(sys.executable).parent / "course-api"
     subprocess.run([str(course_api), "db", "upgrade"], env=env, check=True, capture_output=True)
 
@@ -136,12 +136,12 @@ def course_row(course_id: int, name: str, description: str, privacy: str, creato
     }
 
 
-def build(path: Path, courses: int, write_courses: int = 0, seed: int = 7) -> Fixture:
-    """A fresh database of `courses` courses: one to edit (50 sections), the write targets, the rest to search."""
-    path.unlink(missing_ok=True)
-    migrate(path)
+def build(url: str, courses: int, write_courses: int = 0, seed: int = 7) -> Fixture:
+    """Fill the new, empty database at `url` with `courses` courses: one to edit (50 sections), the write
+    targets, the rest to search."""
+    migrate(url)
     rng = random.Random(seed)
-    fixture = Fixture(path=str(path), courses=courses)
+    fixture = Fixture(url=url, courses=courses)
     users = [
         {
             "id": n,
@@ -218,7 +218,7 @@ def build(path: Path, courses: int, write_courses: int = 0, seed: int = 7) -> Fi
     lessons, completions = learning_courses(fixture, rows, members, add_sections, first_id=courses + 1)
     roster_course(fixture, rows, members, add_sections, lessons, completions, course_id=courses + 5)
 
-    engine = make_engine(f"sqlite:///{path}")
+    engine = make_engine(url)
     with engine.begin() as connection:
         connection.execute(insert(User), users)
         connection.execute(insert(Category), categories)
@@ -230,12 +230,32 @@ def build(path: Path, courses: int, write_courses: int = 0, seed: int = 7) -> Fi
         connection.execute(insert(CourseMembership.__table__), members)
         connection.execute(insert(Lesson.__table__), lessons)
         connection.execute(insert(LessonCompletion.__table__), completions)
-    with engine.connect() as connection:
-        # No ANALYZE: the service never runs it, so the planner works as it does in production.
-        # Everything in the main file, so that a copy of that file alone is the whole database.
-        connection.execute(text("PRAGMA wal_checkpoint(TRUNCATE)"))
+    finish(engine)
     engine.dispose()
     return fixture
+
+
+def finish(engine) -> None:
+    """Make the bulk-filled database what a running service would have, before it is copied."""
+    if engine.dialect.name == "sqlite":
+        with engine.connect() as connection:
+            # No ANALYZE: the service never runs it, so the planner works as it does in production.
+            # Everything in the main file, so that a copy of that file alone is the whole database.
+            connection.execute(text("PRAGMA wal_checkpoint(TRUNCATE)"))
+        return
+    with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as connection:
+        # The rows came with their ids: the sequences must start after them, as if the service had made them.
+        for table in Base.metadata.sorted_tables:
+            if "id" in table.c and table.c.id.autoincrement is not False and table.c.id.primary_key:
+                connection.execute(
+                    text(
+                        f"SELECT setval(pg_get_serial_sequence('{table.name}', 'id'),"
+                        f" (SELECT coalesce(max(id), 0) + 1 FROM {table.name}), false)"
+                    )
+                )
+        # In production autovacuum has analysed the tables long ago; a fresh copy would get its
+        # statistics in the middle of a measured run instead.
+        connection.execute(text("VACUUM ANALYZE"))
 
 
 def membership(course_id: int, user_id: int, role: str, joined_at: datetime = EPOCH) -> dict:

@@ -37,12 +37,12 @@ def command(kind: str, port: int, workers: int, threads: int) -> list[str]:
 
 
 class Server:
-    def __init__(self, kind: str, database: Path, secret: str, log: Path, workers: int = 2, threads: int = 1):
+    def __init__(self, kind: str, database_url: str, secret: str, log: Path, workers: int = 2, threads: int = 1):
         self.kind, self.log, self.workers = kind, log, workers
         self.port = free_port()
         self.url = f"http://{HOST}:{self.port}"
         self.argv = command(kind, self.port, workers, threads)
-        self.env = {**os.environ, "DATABASE_URL": f"sqlite:///{database}", "JWT_SECRET": secret, "JWT_LEEWAY": "10"}
+        self.env = {**os.environ, "DATABASE_URL": database_url, "JWT_SECRET": secret, "JWT_LEEWAY": "10"}
         self.process: subprocess.Popen | None = None
 
     def __enter__(self) -> "Server":

@@ -26,7 +26,7 @@ def test_operations_of_the_member_go_to_the_course_they_take():
     from bench.operations import OPERATIONS
     from bench.seed import MEMBER, Fixture
 
-    fixture = Fixture(path="", courses=1, learn_course=7, open_lessons=[(3, 30), (3, 31), (4, 40)])
+    fixture = Fixture(url="", courses=1, learn_course=7, open_lessons=[(3, 30), (3, 31), (4, 40)])
     ops = {op.name: op for op in OPERATIONS}
     view, complete = ops["GET view=user as a member"], ops["POST complete"]
     assert (view.user, complete.user, view.target, complete.target) == (MEMBER, MEMBER, 1.0, 1.0)
@@ -45,8 +45,8 @@ def test_the_member_takes_20_sections_of_10_lessons_half_completed(tmp_path):
 
     from bench import seed
 
-    fixture = seed.build(tmp_path / "bench.db", courses=60, write_courses=3)
-    db = sqlite3.connect(fixture.path)
+    fixture = seed.build(f"sqlite:///{tmp_path / 'bench.db'}", courses=60, write_courses=3)
+    db = sqlite3.connect(tmp_path / "bench.db")
 
     def one(sql, *args):
         return db.execute(sql, args).fetchone()
