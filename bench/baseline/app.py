@@ -9,16 +9,27 @@ behind its event loop (`THREADS`, api/serving/bridge.py).
 
 Why comparing against it is fair:
 
-* Same database writes. It uses the same models (so the same tables and indexes) and
-  `api.database.make_engine`, so SQLite runs with the same WAL mode, busy timeout and
-  `BEGIN IMMEDIATE` for writing requests. Writes open their write transaction when the request
-  starts, as ours do, and bump `revision` with the same SQL expression (`revision = revision + 1`)
-  on the section and on its course; a new section goes at the end of the course's order. Marking a
-  lesson complete is the same single `INSERT ... ON CONFLICT DO NOTHING`, so a repeat changes nothing.
-* Its reads are the plain ones: the user by id, then the course with what the models load with
-  it by default (creator, categories, sections). Ours chooses per operation what to load (a
-  section write reads the course row and the section only, a new section's place is one SQL
-  aggregate, the creator's user comes with the course): that is part of what is compared.
+* Same tables, the plain way to reach them. It uses the same models (so the same tables and
+  indexes) on an engine a Flask developer would make: `create_engine(DATABASE_URL)` with the
+  pool's defaults, and on SQLite WAL mode and foreign keys (what a web app on SQLite turns on
+  first), nothing more. So transactions are SQLAlchemy's and the driver's defaults: on SQLite
+  pysqlite issues BEGIN just before the first INSERT/UPDATE/DELETE, so the reads before it run
+  outside any write transaction and the database-wide write lock is held from the first write to
+  the commit; commits sync the WAL (SQLite's default `synchronous=FULL`), waits for the lock use
+  pysqlite's 5 s busy timeout. On PostgreSQL nothing is locked explicitly: the rows a request
+  updates are locked by its UPDATEs. Ours opens its write transaction when a writing request
+  starts (`BEGIN IMMEDIATE`, or the course row `FOR UPDATE` on PostgreSQL), which is safer and
+  slower; that difference is what issue 18 measures. Both bump `revision` with the same SQL
+  expression (`revision = revision + 1`) on the section and on its course, so neither loses a
+  revision; a new section goes at the end of the course's order. Marking a lesson complete is the
+  same single `INSERT ... ON CONFLICT DO NOTHING`, so a repeat changes nothing.
+* Its reads are the plain ones and only what the answer needs: the user by id; for a section
+  write the course row alone (`lazyload("*")`: the models load the creator, categories and
+  sections with a course by default, which a section's answer does not show), the section by id
+  (`session.get`) and its lessons, and for a new section one count-and-max query of the course's
+  sections; for the course answers the course with what the models load by default (creator,
+  categories, sections), which those answers show. Ours reads a section write's course row and
+  section alone too, and the creator's user with the course: that is part of what is compared.
   The same goes for lessons. Here a course's lessons are one query (published ones only for
   `view=user`), grouped by section in Python, and the member's role and `joined_at` one more; ours
   reads sections and lessons as plain rows (`api/rules/contents.py`), not ORM objects, builds their
@@ -45,10 +56,10 @@ Why comparing against it is fair:
 
 * Joining (`POST join`) reads the caller's membership, changes it by the same table of transitions
   (open: joined; private: requested; an invitation accepted), bumps the course's revision and
-  answers the course as `view=user` shows it afterwards, in one transaction that holds the course
-  row, as ours. The dashboard's people (`GET users/`) are one SQL query for the page (the users,
-  their membership, their completions counted and their latest one, ordered and sliced by the
-  database), one to count them and one for the number of published lessons.
+  answers the course as `view=user` shows it afterwards, in one transaction. The dashboard's
+  people (`GET users/`) are one SQL query for the page (the users, their membership, their
+  completions counted and their latest one, ordered and sliced by the database), one to count them
+  and one for the number of published lessons.
 
 What it leaves out, none of which the benchmarked requests use: `statuses=creator` in `GET users/`,
 form bodies (JSON only, else 415), the strict-JSON extras (duplicate keys, lone surrogates),
@@ -66,13 +77,12 @@ from urllib.parse import urlencode
 
 import jwt
 from flask import Flask, current_app, g, jsonify, request
-from sqlalchemy import and_, case, exists, false, func, or_, select
+from sqlalchemy import and_, case, create_engine, event, exists, false, func, or_, select
 from sqlalchemy.dialects import postgresql, sqlite
-from sqlalchemy.orm import sessionmaker
+from sqlalchemy.orm import lazyload, sessionmaker
 from werkzeug.exceptions import HTTPException
 from werkzeug.http import HTTP_STATUS_CODES
 
-from api.database import make_engine
 from models import Course, CourseMembership, Lesson, LessonCompletion, Section, User, course_categories
 
 EDITORS = ("creator", "manager")
@@ -128,7 +138,7 @@ def create_app() -> Flask:
     app.config["MAX_CONTENT_LENGTH"] = 1024 * 1024
     app.config["SECRET"] = os.environ["JWT_SECRET"]
     app.config["LEEWAY"] = int(os.environ.get("JWT_LEEWAY", "10"))
-    app.extensions["sessions"] = sessionmaker(make_engine(os.environ["DATABASE_URL"]), expire_on_commit=False)
+    app.extensions["sessions"] = sessionmaker(plain_engine(os.environ["DATABASE_URL"]), expire_on_commit=False)
 
     app.register_error_handler(Problem, lambda exc: problem_response(exc.status, exc.detail, exc.errors))
     app.register_error_handler(
@@ -155,12 +165,22 @@ def create_app() -> Flask:
 # --- the database session of a request ---
 
 
+def plain_engine(url: str):
+    """The engine with SQLAlchemy's defaults; on SQLite, WAL mode and foreign keys, as web apps set them."""
+    engine = create_engine(url)
+    if engine.dialect.name == "sqlite":
+
+        @event.listens_for(engine, "connect")
+        def _pragmas(dbapi_connection, _record):
+            dbapi_connection.execute("PRAGMA journal_mode=WAL")
+            dbapi_connection.execute("PRAGMA foreign_keys=ON")
+
+    return engine
+
+
 def db():
     if "db" not in g:
         g.db = current_app.extensions["sessions"]()
-        if request.method != "GET":
-            # Take SQLite's write lock at BEGIN (make_engine's listener), as ours does.
-            g.db.connection(execution_options={"write": True})
     return g.db
 
 
@@ -220,14 +240,14 @@ def membership(course: Course, user_id: int) -> tuple[str | None, datetime | Non
     return (row.role, row.joined_at) if row else (None, None)
 
 
-def find_course(course_id: int, user: User) -> tuple[Course, str | None]:
+def find_course(course_id: int, user: User, *, row_only: bool = False) -> tuple[Course, str | None]:
     """The course and the caller's role in it; 404 when it does not exist for this caller.
 
-    When the course exists, the caller's `joined_at` is in `g.joined_at`.
+    `row_only`: without what the models load with a course by default (creator, categories,
+    sections), for the answers that do not show them. When the course exists, the caller's
+    `joined_at` is in `g.joined_at`.
     """
-    # Writers lock the course row (PostgreSQL); only that row, not its creator's, hence `of`.
-    lock = {"of": Course} if request.method != "GET" else None
-    course = db().get(Course, course_id, with_for_update=lock)
+    course = db().get(Course, course_id, options=[lazyload("*")] if row_only else ())
     role, g.joined_at = membership(course, user.id) if course is not None and not course.deleted else (None, None)
     visible = (
         course is not None
@@ -684,7 +704,7 @@ def change_section(course_id: int, section_id: int):
     check_id("section_id", section_id)
     query_args(set())
     data = section_input(name_required=request.method == "PUT")
-    course, role = find_course(course_id, load_user(user_id))
+    course, role = find_course(course_id, load_user(user_id), row_only=True)
     # 403 before the section is looked up: only editors learn that an id is not one of the course's sections.
     require_editor(role)
     section = db().get(Section, section_id)
@@ -709,15 +729,20 @@ def create_section(course_id: int):
     check_id("id", course_id)
     query_args(set())
     data = section_input(name_required=True)
-    course, role = find_course(course_id, load_user(user_id))
+    course, role = find_course(course_id, load_user(user_id), row_only=True)
     require_editor(role)
-    if len(course.sections) >= MAX_SECTIONS:
+    count, last = (
+        db()
+        .execute(select(func.count(Section.id), func.max(Section.position)).where(Section.course_id == course.id))
+        .one()
+    )
+    if count >= MAX_SECTIONS:
         raise Problem(409, f"A course holds at most {MAX_SECTIONS} sections.", [(None, "limit")])
     # A new section holds no lesson yet: the only order it takes is the empty one.
     reorder([], data.pop("lessons_order", []))
-    position = max((s.position for s in course.sections), default=-1) + 1
-    section = Section(position=position, **({"drip_delay": 0} | data))
-    course.sections.append(section)
+    position = (last if last is not None else -1) + 1
+    section = Section(course_id=course.id, position=position, **({"drip_delay": 0} | data))
+    db().add(section)
     course.revision = Course.revision + 1
     db().flush()
     response = tagged(section_json(section, []), f"s{section.id}-r{section.revision}", 201)
@@ -914,7 +939,7 @@ def join_course(course_id: int):
     check_id("id", course_id)
     query_args(set())
     user = load_user(user_id)
-    course = db().get(Course, course_id, with_for_update={"of": Course})
+    course = db().get(Course, course_id)
     role, _ = membership(course, user.id) if course is not None and not course.deleted else (None, None)
     visible = (
         course is not None
