@@ -1,5 +1,6 @@
 """Metrics and rate limits of `course-api serve` with two workers: both count for the whole service."""
 
+import time
 from collections import Counter
 from pathlib import Path
 
@@ -24,6 +25,16 @@ def per_worker(folder: Path) -> dict[int, Counter]:
                 if sample.name == "course_api_requests_total" and sample.labels["operation"] == OPERATION:
                     counts[sample.labels["status"]] += sample.value
         found[int(path.stem.split("_")[1])] = counts
+    return found
+
+
+def settled(folder: Path, total: int) -> dict[int, Counter]:
+    """per_worker once the workers have counted `total` requests: a request is counted just after its answer is sent."""
+    deadline = time.monotonic() + 10
+    found = per_worker(folder)
+    while sum(sum(counts.values()) for counts in found.values()) < total and time.monotonic() < deadline:
+        time.sleep(0.05)
+        found = per_worker(folder)
     return found
 
 
@@ -55,7 +66,7 @@ def test_a_limit_holds_across_both_workers(tmp_path, folder):
     env = {"RATE_LIMIT_READS": "25/day", "METRICS_ENABLED": "true", "PROMETHEUS_MULTIPROC_DIR": str(folder)}
     with live_service(f"limits_{tmp_path.name}", tmp_path, [{"username": "ada"}], env=env) as (server, _engine):
         answers = burst(server.url, make_token(1), 60)
-        workers = per_worker(folder)
+        workers = settled(folder, 60)
 
     statuses = [answer.status_code for answer in answers]
     assert statuses == [200] * 25 + [429] * 35
@@ -73,7 +84,7 @@ def test_metrics_add_up_over_both_workers(tmp_path, folder):
         metrics_url = server.url.removesuffix("/api/v2") + "/metrics"
         assert scraped(metrics_url) == {}
         assert all(answer.status_code == 200 for answer in burst(server.url, make_token(1), 40))
-        workers = per_worker(folder)
+        workers = settled(folder, 40)
         total = scraped(metrics_url)
 
     # The earlier run's file was removed at start; each worker counted its own share, the scrape all.
