@@ -70,6 +70,7 @@ def add_category(settings: Settings, name: str) -> dict:
 def serve(settings: Settings, host: str, port: int, workers: int) -> int:
     import uvicorn
 
+    from api.serving import metrics
     from api.serving import workers as worker_processes
 
     # Checked here as well as in create_app, so the refusal is one clear line, not a traceback per worker.
@@ -79,6 +80,8 @@ def serve(settings: Settings, host: str, port: int, workers: int) -> int:
         raise SystemExit(f"course-api: {exc}")
     # The app (built by the factory, in each worker) allows the host it is bound to (api/serving/hosts.py).
     os.environ["HOST"] = host
+    # Before prometheus_client is imported here or in a worker: every worker counts into that folder.
+    metrics_folder = metrics.multiprocess_folder() if settings.metrics_enabled else None
     options = dict(
         app="api.app:asgi",
         factory=True,
@@ -90,10 +93,13 @@ def serve(settings: Settings, host: str, port: int, workers: int) -> int:
         proxy_headers=settings.trust_proxy,
         forwarded_allow_ips="*" if settings.trust_proxy else None,
     )
-    if workers > 1:
-        return worker_processes.run(workers, host, port, options)
-    uvicorn.run(host=host, port=port, **options)
-    return 0
+    try:
+        if workers > 1:
+            return worker_processes.run(workers, host, port, options)
+        uvicorn.run(host=host, port=port, **options)
+        return 0
+    finally:
+        metrics.remove_folder(metrics_folder)
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -3,6 +3,7 @@
 import hashlib
 import hmac
 import os
+import re
 import secrets
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -14,10 +15,23 @@ PROJECT_ROOT = Path(__file__).resolve().parent.parent
 INSTANCE_DIR = PROJECT_ROOT / "instance"
 # RFC 7518, section 3.2: an HS256 key must be at least as long as the hash output (PyJWT only warns).
 MIN_JWT_SECRET_BYTES = 32
+# The classes of operation a rate limit applies to, each with its setting (api/serving/rate_limits.py).
+RATE_LIMIT_CLASSES = ("reads", "writes", "pictures")
+# A rate limit is `N/unit`: N requests per window of one unit, counted from the window's start.
+_RATE_LIMIT = re.compile(r"([1-9][0-9]{0,8})/(second|minute|hour|day)")
+_WINDOW_SECONDS = {"second": 1, "minute": 60, "hour": 3600, "day": 86400}
 
 
 class ConfigurationError(ValueError):
     """A setting the service refuses to start with."""
+
+
+@dataclass(frozen=True)
+class RateLimit:
+    """At most `quota` requests of one class per subject in each window of `window` seconds."""
+
+    quota: int
+    window: int
 
 
 def _flag(name: str, default: bool = False) -> bool:
@@ -82,6 +96,12 @@ class Settings:
     docs_page: Path = field(
         default_factory=lambda: PROJECT_ROOT / os.environ.get("DOCS_PAGE", str(Path("build") / "docs" / "index.html"))
     )
+    # GET /metrics in Prometheus' text format (api/serving/metrics.py); off: that path is unknown (404).
+    metrics_enabled: bool = field(default_factory=lambda: _flag("METRICS_ENABLED"))
+    # `N/second|minute|hour|day` per user (or client address) and class of operation; empty: no limit.
+    rate_limit_reads: str = field(default_factory=lambda: os.environ.get("RATE_LIMIT_READS", ""))
+    rate_limit_writes: str = field(default_factory=lambda: os.environ.get("RATE_LIMIT_WRITES", ""))
+    rate_limit_pictures: str = field(default_factory=lambda: os.environ.get("RATE_LIMIT_PICTURES", ""))
     host: str = field(default_factory=lambda: os.environ.get("HOST", "127.0.0.1"))
     port: int = field(default_factory=lambda: int(os.environ.get("PORT", "8080")))
 
@@ -102,6 +122,22 @@ class Settings:
         uploaded afterwards: a stored picture keeps the name its course row holds.
         """
         return hmac.new(self.jwt_secret.encode(), b"course-api media file names v1", hashlib.sha256).digest()
+
+    def rate_limits(self) -> dict[str, RateLimit]:
+        """The configured limit of each class that has one; ConfigurationError for a value that is not `N/unit`."""
+        limits = {}
+        for name in RATE_LIMIT_CLASSES:
+            text = getattr(self, f"rate_limit_{name}").strip()
+            if not text:
+                continue
+            match = _RATE_LIMIT.fullmatch(text)
+            if match is None:
+                raise ConfigurationError(
+                    f"RATE_LIMIT_{name.upper()} is {text!r}; write it as N/second, N/minute, N/hour or N/day "
+                    "with N a whole number from 1 to 999999999 (e.g. 120/minute), or leave it empty for no limit."
+                )
+            limits[name] = RateLimit(int(match[1]), _WINDOW_SECONDS[match[2]])
+        return limits
 
 
 def _check_public_url(url: str) -> None:
@@ -138,6 +174,7 @@ def check(settings: Settings) -> None:
             "or unset JWT_SECRET to use the one generated into instance/jwt_secret."
         )
     _check_media(settings)
+    settings.rate_limits()
 
 
 def _check_media(settings: Settings) -> None:

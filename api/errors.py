@@ -20,6 +20,7 @@ CODES = {
     412: "precondition_failed",
     413: "too_large",
     415: "unsupported_media_type",
+    429: "throttled",
     500: "server_error",
     503: "unavailable",
 }
@@ -87,6 +88,10 @@ class Conflict(ApiProblem):
 
 class PreconditionFailed(ApiProblem):
     status = 412
+
+
+class TooManyRequests(ApiProblem):
+    status = 429
 
 
 # An answer lists this many problems at most, so that its size, and the cost of finding them, stay

@@ -5,6 +5,7 @@ from models.category import Category
 from models.course import Course, CourseMembership, course_categories
 from models.idempotency import IdempotencyKey
 from models.lesson import Lesson, LessonCompletion
+from models.rate_limit import RateLimitWindow
 from models.section import Section
 from models.user import User
 
@@ -16,6 +17,7 @@ __all__ = [
     "IdempotencyKey",
     "Lesson",
     "LessonCompletion",
+    "RateLimitWindow",
     "Section",
     "User",
     "course_categories",

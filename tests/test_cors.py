@@ -102,7 +102,7 @@ class TestAnswers:
         assert response.status_code == 200
         assert response.headers["Access-Control-Allow-Origin"] == PAGE
         exposed = {name.strip() for name in response.headers["Access-Control-Expose-Headers"].split(",")}
-        assert {"ETag", "Location", "Retry-After", "Idempotent-Replayed"} <= exposed
+        assert {"ETag", "Location", "Retry-After", "Idempotent-Replayed", "RateLimit", "RateLimit-Policy"} <= exposed
         assert "Access-Control-Allow-Credentials" not in response.headers
 
     @pytest.mark.parametrize("status", [401, 404, 413])

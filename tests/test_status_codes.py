@@ -79,6 +79,12 @@ def test_a_server_fault_is_declared(method, path):
     assert "500" in declared(method, path)
 
 
+@pytest.mark.parametrize(("method", "path"), OPERATIONS, ids=[f"{m.upper()} {p}" for m, p in OPERATIONS])
+def test_a_rate_limit_is_declared(method, path):
+    # Any operation may meet a configured rate limit (tests/test_rate_limits.py provokes the 429).
+    assert SPEC["paths"][path][method]["responses"]["429"] == {"$ref": "#/components/responses/TooManyRequests"}
+
+
 BODY_OPERATIONS = [(method, path) for method, path in OPERATIONS if method in ("post", "put", "patch")]
 # Refusals made before any operation is chosen, to every POST, PUT and PATCH that carries a body:
 # no Content-Type (415), a content coding (415), a body over the limit (413).

@@ -12,7 +12,9 @@ import hmac
 import io
 import re
 import threading
+import time
 import warnings
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from PIL import Image, ImageOps, UnidentifiedImageError
@@ -33,6 +35,10 @@ RENDERING = "webp-q85-v1"
 # Decoding and rendering take up to a second of CPU and hundreds of megabytes each; more of them at
 # once than a worker's share of the cores would only queue in memory.
 _decoders = threading.BoundedSemaphore(2)
+
+# Told how long each decoding and rendering took, and whether the picture was readable (its metrics,
+# api/serving/metrics.py, listen when METRICS_ENABLED).
+RENDERING_OBSERVERS: list[Callable[[float, bool], None]] = []
 
 _DATA_URL = re.compile(r"data:(?P<type>image/[a-z]+);base64,(?P<data>[A-Za-z0-9+/]*={0,2})")
 
@@ -91,7 +97,13 @@ def render(media_type: str, data: bytes, *, max_bytes: int, max_pixels: int, key
     if len(data) > max_bytes:
         raise too_large(max_bytes)
     with _decoders:
-        files = _render(media_type, data, max_pixels)
+        started, ok = time.perf_counter(), False
+        try:
+            files = _render(media_type, data, max_pixels)
+            ok = True
+        finally:
+            for observer in RENDERING_OBSERVERS:
+                observer(time.perf_counter() - started, ok)
     return Picture(digest=file_name(data, key), files=files)
 
 

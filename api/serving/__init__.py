@@ -13,18 +13,22 @@ joins operations to handlers:
     serving.install(app, settings, load_spec())
 """
 
+import functools
+
 from connexion.middleware import ConnexionMiddleware, MiddlewarePosition
 from connexion.middleware.request_validation import RequestValidationMiddleware
 from connexion.middleware.security import SecurityMiddleware
 
 from api.config import Settings
 from api.contract.validation import ParsedBodyRequest
+from api.serving import metrics
 from api.serving.bridge import BufferedWSGI
 from api.serving.cors import AnswerPreflight, CorsHeaders
 from api.serving.docs import DocsPage
 from api.serving.hosts import GuardHosts
 from api.serving.middleware import GuardBodies, GuardPaths
 from api.serving.prepared import PreparedRequestValidation, prepare_handlers
+from api.serving.rate_limits import RateLimits, rate_limits
 from api.serving.redirects import PublicRedirects
 from api.serving.routes import resolver
 from api.serving.security import SECURITY_MAP, VisitorAwareSecurity
@@ -55,12 +59,22 @@ def install(app, settings: Settings, spec: dict) -> None:
     Call it last, once the API and the error handlers are added: the stack is built here, and
     nothing can be added to it afterwards.
     """
+    engine = app.app.extensions["course_api.engine"]
+    if settings.metrics_enabled:
+        metrics.install(app, engine)
     # Outside the error handlers, so that error answers carry the CORS headers too.
     app.add_middleware(CorsHeaders, position=MiddlewarePosition.BEFORE_EXCEPTION)
-    for middleware in (*GUARDS, *PAGES):
+    pages = (*PAGES, metrics.MetricsPage) if settings.metrics_enabled else PAGES
+    for middleware in (*GUARDS, *pages):
         app.add_middleware(middleware, position=MiddlewarePosition.BEFORE_SWAGGER)
     # `spec` is a copy add_api never saw: Connexion writes into the one it is given.
     app.add_middleware(SpecDocument, position=MiddlewarePosition.BEFORE_SWAGGER, spec=spec)
+    limits = rate_limits(settings, engine, spec)
+    if limits is not None:
+        # After security (it needs the token's user), before request validation: placed by hand, since
+        # add_middleware looks for Connexion's own validation class, which ours replaces.
+        stack = app.middleware.middlewares
+        stack.insert(stack.index(PreparedRequestValidation), functools.partial(RateLimits, **limits))
     # ASGI middleware and the security hooks run before Flask: they find the settings on the ASGI app
     # that Connexion puts in every request's scope (api.config.settings_of).
     app.middleware.course_api_settings = settings

@@ -30,7 +30,7 @@ REQUEST_HEADERS = (
     "if-none-match",
 )
 # What a script may read of an answer besides the safelisted ones (Content-Type, ...).
-EXPOSED_HEADERS = "ETag, Location, Retry-After, Idempotent-Replayed, WWW-Authenticate"
+EXPOSED_HEADERS = "ETag, Location, Retry-After, Idempotent-Replayed, WWW-Authenticate, RateLimit, RateLimit-Policy"
 # How long a browser may keep a preflight's answer, in seconds.
 MAX_AGE = "600"
 

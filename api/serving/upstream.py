@@ -50,6 +50,10 @@ class Use(NamedTuple):
 
 
 _RV = "connexion.middleware.request_validation"
+# Where in a request's scope["extensions"] Connexion's routing puts the operation it matched
+# (`operation_id`), and its security the token's user (`user`), for the middleware after them.
+ROUTING = "connexion_routing"
+CONTEXT = "connexion_context"
 _HTTPTOOLS = "uvicorn.protocols.http.httptools_impl.HttpToolsProtocol"
 
 
@@ -72,6 +76,19 @@ USES = (
         ("connexion.middleware.main.ConnexionMiddleware._build_middleware_stack", CALL,       "87c580cd81e68e94"),
         ("connexion.middleware.main.ConnexionMiddleware.middleware_stack",      READ),
         ("connexion.middleware.main.ConnexionMiddleware.__call__",              RELY,         "473eac78e7a24c3f"),
+    ),
+    # Metrics label requests with the operationId routing matched; rate limits also count by the token's user.
+    # Both are inserted into ConnexionMiddleware's list of middleware by hand: add_middleware cannot place
+    # one after security, since our request validation takes the place of the class it looks for.
+    *_rows(
+        "api/serving/metrics.py",
+        ("connexion.middleware.routing.RoutingOperation.__call__",              RELY,         "634b2f09f2375ba4"),
+    ),
+    *_rows(
+        "api/serving/rate_limits.py",
+        ("connexion.middleware.routing.RoutingOperation.__call__",              RELY,         "634b2f09f2375ba4"),
+        ("connexion.security.SecurityHandlerFactory.verify_security",           RELY,         "eb34fea712e0643a"),
+        ("connexion.middleware.main.ConnexionMiddleware.middlewares",           READ),
     ),
     # settings_of reads the settings off scope["app"], which ConnexionMiddleware.__call__ sets to itself.
     *_rows(

@@ -18,6 +18,8 @@ import threading
 
 import uvicorn
 
+from api.serving.metrics import mark_dead
+
 logger = logging.getLogger("uvicorn.error")
 BACKLOG = 2048  # uvicorn's default
 
@@ -85,6 +87,7 @@ def run(workers: int, host: str, port: int, options: dict) -> int:
         if process.is_alive():
             process.kill()
             process.join()
+        mark_dead(process.pid)
     if exited is None:
         return 0
     # A worker killed by a signal reports minus its number; shells say 128 + the number.
