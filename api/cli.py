@@ -3,6 +3,7 @@
 import argparse
 import json
 import os
+import signal
 import sys
 
 from sqlalchemy import select
@@ -96,6 +97,10 @@ def serve(settings: Settings, host: str, port: int, workers: int) -> int:
     try:
         if workers > 1:
             return worker_processes.run(workers, host, port, options)
+        if metrics_folder is not None:
+            # uvicorn stops on SIGTERM, then raises it again for the handler it found: with Python's
+            # default one the process would die before removing the folder below.
+            signal.signal(signal.SIGTERM, lambda signum, _frame: sys.exit(128 + signum))
         uvicorn.run(host=host, port=port, **options)
         return 0
     finally:

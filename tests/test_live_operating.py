@@ -98,3 +98,17 @@ def test_metrics_are_off_by_default(tmp_path):
         response = httpx.get(server.url.removesuffix("/api/v2") + "/metrics")
     assert response.status_code == 404
     assert response.headers["content-type"] == "application/problem+json"
+
+
+@pytest.mark.parametrize("workers", [1, 2])
+def test_serve_removes_the_folder_it_made_for_the_metrics(tmp_path, workers):
+    scratch = tmp_path / "scratch"
+    scratch.mkdir()
+    env = {"METRICS_ENABLED": "true", "PROMETHEUS_MULTIPROC_DIR": "", "TMPDIR": str(scratch)}
+    name = f"folder_{workers}_{tmp_path.name}"
+    with live_service(name, tmp_path, [{"username": "ada"}], workers=workers, env=env) as (server, _engine):
+        made = list(scratch.glob("course-api-metrics-*"))
+        assert len(made) == 1 and any(made[0].glob("counter_*.db"))
+    # Stopped with SIGTERM (LiveServer's exit), one worker or several.
+    assert server.process.returncode in (0, 143)
+    assert not made[0].exists()
