@@ -89,6 +89,10 @@ class PreconditionFailed(ApiProblem):
     status = 412
 
 
+class ServiceUnavailable(ApiProblem):
+    status = 503
+
+
 # An answer lists this many problems at most, so that its size, and the cost of finding them, stay
 # bounded however many a request holds.
 MAX_ERRORS = 20

@@ -3,7 +3,7 @@
 The expected status of each cell comes from `expected()` below, a direct transcription of the rules in
 openapi/v2.yaml (its top description and each operation's description), written without the API's code:
 
-* Anonymous callers (no token) get 401 everywhere except `GET /health/` and the media files, which
+* Anonymous callers (no token) get 401 everywhere except the health checks and the media files, which
   need no token (here a file that does not exist: 404 for everyone; tests/test_images.py serves real ones).
 * Visibility: a draft (privacy "") exists only for its creator and managers, a `secret` course only
   for its members (creator, managers, joined); `open` and `private` courses are visible to every
@@ -112,9 +112,13 @@ GLOBAL_OPERATIONS = {
     "list_categories": ("GET", f"{API}/category/", 200),
     "create_category": ("POST", f"{API}/category/", 201),
     "health": ("GET", f"{API}/health/", 200),
+    "health_live": ("GET", f"{API}/health/live/", 200),
+    "health_ready": ("GET", f"{API}/health/ready/", 200),
     "get_media": ("GET", f"{API}/media/course/1/{'0' * 32}-96.webp", 404),
 }
-SPEC_OPERATIONS = 37  # the views are variants of GET /course/{id}/, not operations of their own
+# The operations that need no token.
+NO_TOKEN = {"health", "health_live", "health_ready", "get_media"}
+SPEC_OPERATIONS = 39  # the views are variants of GET /course/{id}/, not operations of their own
 
 # The operations of the `members` tag on a course: name: (method, path under the course, status on success).
 MEMBER_OPERATIONS = {
@@ -163,7 +167,7 @@ def can_see(privacy, relation):
 
 def expected(operation, role, target=None, privacy=None):
     """The status the rules give for one cell."""
-    if operation in ("health", "get_media"):
+    if operation in NO_TOKEN:
         return GLOBAL_OPERATIONS[operation][2]
     if role == ANONYMOUS:
         return 401

@@ -48,6 +48,8 @@ HANDLERS = {
     "getAllCategories": categories.list,
     "createCategory": categories.create,
     "getHealth": health.get,
+    "getLiveness": health.live,
+    "getReadiness": health.ready,
     "getCourseMedia": media.get,
 }
 
