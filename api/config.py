@@ -80,6 +80,8 @@ class Settings:
     docs_page: Path = field(
         default_factory=lambda: PROJECT_ROOT / os.environ.get("DOCS_PAGE", str(Path("build") / "docs" / "index.html"))
     )
+    # One JSON line per request on standard output (api/serving/access_log.py); ACCESS_LOG=false turns it off.
+    access_log: bool = field(default_factory=lambda: _flag("ACCESS_LOG", True))
     host: str = field(default_factory=lambda: os.environ.get("HOST", "127.0.0.1"))
     port: int = field(default_factory=lambda: int(os.environ.get("PORT", "8080")))
 

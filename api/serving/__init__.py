@@ -18,6 +18,7 @@ from connexion.middleware.request_validation import RequestValidationMiddleware
 
 from api.config import Settings
 from api.contract.validation import ParsedBodyRequest
+from api.serving.access_log import AccessLog, path_templates
 from api.serving.bridge import BufferedWSGI
 from api.serving.cors import AnswerPreflight, CorsHeaders
 from api.serving.docs import DocsPage
@@ -25,6 +26,7 @@ from api.serving.hosts import GuardHosts
 from api.serving.middleware import GuardBodies, GuardPaths
 from api.serving.prepared import PreparedRequestValidation, prepare_handlers
 from api.serving.redirects import PublicRedirects
+from api.serving.request_ids import RequestIds
 from api.serving.routes import resolver
 from api.serving.security import SECURITY_MAP
 from api.serving.spec_document import SpecDocument
@@ -72,4 +74,16 @@ def install(app, settings: Settings, spec: dict) -> None:
     # Connexion builds its middleware, request validation among it, on the first request (a private
     # method). Built now, a spec it cannot serve (api.serving.prepared refuses a media type it cannot
     # validate) stops the start instead of failing every request.
-    app.middleware.app, app.middleware.middleware_stack = app.middleware._build_middleware_stack()
+    outer, app.middleware.middleware_stack = app.middleware._build_middleware_stack()
+    app.middleware.app = _around(outer, settings, spec)
+
+
+def _around(outer, settings: Settings, spec: dict):
+    """What wraps the whole stack, outside Connexion's own error handling: every answer passes through it.
+
+    Outermost the request id, so that the access log and every answer, a 500 of ServerErrorMiddleware
+    included, carry it.
+    """
+    if settings.access_log:
+        outer = AccessLog(outer, path_templates(spec))
+    return RequestIds(outer)
