@@ -99,6 +99,15 @@ class TestLines:
         [line] = lines()
         assert set(line) == LINE_KEYS
 
+    def test_compressed_answers_count_the_bytes_sent(self, client, make, lines, alice):
+        course = make.course(alice, description="x" * 5000)
+
+        response = client.get(course_url(course), headers={**auth(alice), "Accept-Encoding": "gzip"})
+
+        [line] = lines()
+        assert response.headers["Content-Encoding"] == "gzip"
+        assert line["bytes"] == int(response.headers["Content-Length"]) < len(response.content)
+
     def test_off_with_access_log_false(self, settings, caplog):
         caplog.set_level(logging.INFO, logger=LOGGER)
         app = create_app(dataclasses.replace(settings, access_log=False))

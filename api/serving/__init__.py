@@ -20,6 +20,7 @@ from api.config import Settings
 from api.contract.validation import ParsedBodyRequest
 from api.serving.access_log import AccessLog, path_templates
 from api.serving.bridge import BufferedWSGI
+from api.serving.compression import Compression
 from api.serving.cors import AnswerPreflight, CorsHeaders
 from api.serving.docs import DocsPage
 from api.serving.hosts import GuardHosts
@@ -82,8 +83,9 @@ def _around(outer, settings: Settings, spec: dict):
     """What wraps the whole stack, outside Connexion's own error handling: every answer passes through it.
 
     Outermost the request id, so that the access log and every answer, a 500 of ServerErrorMiddleware
-    included, carry it.
+    included, carry it; then the access log, which counts the bytes compression leaves.
     """
+    outer = Compression(outer, settings.gzip_min_bytes)
     if settings.access_log:
         outer = AccessLog(outer, path_templates(spec))
     return RequestIds(outer)
