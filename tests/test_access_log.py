@@ -76,6 +76,12 @@ class TestLines:
         [line] = lines()
         assert (line["status"], line["user_id"]) == (401, None)
 
+    def test_a_verified_token_of_an_unknown_user_names_that_user(self, client, lines):
+        response = client.get(COURSES, headers={"Authorization": f"Bearer {make_token(4242)}"})
+
+        [line] = lines()
+        assert (response.status_code, line["status"], line["user_id"]) == (401, 401, 4242)
+
     def test_a_guards_refusal_is_logged(self, client, lines):
         headers = {"Content-Type": "application/json", "Content-Length": str(10**9)}
         client.post(COURSES, content=b"{}", headers=headers)
