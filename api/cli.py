@@ -73,6 +73,7 @@ def serve(settings: Settings, host: str, port: int, workers: int) -> int:
 
     from api.serving import metrics
     from api.serving import workers as worker_processes
+    from api.serving.access_log import log_config
 
     # Checked here as well as in create_app, so the refusal is one clear line, not a traceback per worker.
     try:
@@ -88,7 +89,9 @@ def serve(settings: Settings, host: str, port: int, workers: int) -> int:
         factory=True,
         # httptools with limits on header blocks and on clients that send too little (api/serving/connections.py).
         http="api.serving.connections:GuardedHttpToolsProtocol",
+        # Ours instead of uvicorn's access log: JSON lines with the operation, user and request id (ACCESS_LOG).
         access_log=False,
+        log_config=log_config(settings.access_log),
         log_level="info",
         # uvicorn would believe X-Forwarded-* from any local client; only TRUST_PROXY may make it (api/urls.py).
         proxy_headers=settings.trust_proxy,

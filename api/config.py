@@ -102,6 +102,10 @@ class Settings:
     rate_limit_reads: str = field(default_factory=lambda: os.environ.get("RATE_LIMIT_READS", ""))
     rate_limit_writes: str = field(default_factory=lambda: os.environ.get("RATE_LIMIT_WRITES", ""))
     rate_limit_pictures: str = field(default_factory=lambda: os.environ.get("RATE_LIMIT_PICTURES", ""))
+    # One JSON line per request on standard output (api/serving/access_log.py); ACCESS_LOG=false turns it off.
+    access_log: bool = field(default_factory=lambda: _flag("ACCESS_LOG", True))
+    # Answers of at least this many bytes are gzip-compressed for clients that accept it (api/serving/compression.py).
+    gzip_min_bytes: int = field(default_factory=lambda: int(os.environ.get("GZIP_MIN_BYTES", "1024")))
     host: str = field(default_factory=lambda: os.environ.get("HOST", "127.0.0.1"))
     port: int = field(default_factory=lambda: int(os.environ.get("PORT", "8080")))
 

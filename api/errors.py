@@ -94,6 +94,10 @@ class TooManyRequests(ApiProblem):
     status = 429
 
 
+class ServiceUnavailable(ApiProblem):
+    status = 503
+
+
 # An answer lists this many problems at most, so that its size, and the cost of finding them, stay
 # bounded however many a request holds.
 MAX_ERRORS = 20

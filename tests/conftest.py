@@ -66,7 +66,9 @@ def settings(app):
 
 @pytest.fixture
 def client(app):
-    with app.test_client() as client:
+    # Answers as they are, whatever their size: what compression does to answers and their tags is
+    # tests/test_compression.py's (Starlette's test client would otherwise ask for gzip).
+    with app.test_client(headers={"Accept-Encoding": "identity"}) as client:
         yield client
 
 

@@ -155,10 +155,10 @@ class TestHealth:
 
         assert response.status_code == 200
         assert response.headers["content-type"] == "application/json"
-        assert response.json() == {"status": "ok", "database": "ok"}
+        assert response.json() == {"status": "ok", "database": "ok", "media": "ok"}
 
     def test_ignores_a_bad_token(self, client):
         response = client.get(f"{API}/health/", headers={"Authorization": "Bearer garbage"})
 
         assert response.status_code == 200
-        assert response.json() == {"status": "ok", "database": "ok"}
+        assert response.json() == {"status": "ok", "database": "ok", "media": "ok"}

@@ -3,7 +3,7 @@
 The expected status of each cell comes from `expected()` below, a direct transcription of the rules in
 openapi/v2.yaml (its top description and each operation's description), written without the API's code:
 
-* Anonymous callers (no token) get 401 everywhere except `GET /health/`, the media files (here a
+* Anonymous callers (no token) get 401 everywhere except the health checks, the media files (here a
   course file that does not exist: 404 for everyone; tests/test_images.py serves real ones), the
   neutral picture and the platform's preferences and features, which need no token. This matrix runs
   with CONTENT_AVAILABILITY off (the default); what visitors may do with it on is tested in
@@ -115,6 +115,8 @@ GLOBAL_OPERATIONS = {
     "list_categories": ("GET", f"{API}/category/", 200),
     "create_category": ("POST", f"{API}/category/", 201),
     "health": ("GET", f"{API}/health/", 200),
+    "health_live": ("GET", f"{API}/health/live/", 200),
+    "health_ready": ("GET", f"{API}/health/ready/", 200),
     "get_media": ("GET", f"{API}/media/course/1/{'0' * 32}-96.webp", 404),
     "get_default_media": ("GET", f"{API}/media/default/course-96.webp", 200),
     "current_user": ("GET", f"{API}/user/me/", 200),
@@ -122,8 +124,8 @@ GLOBAL_OPERATIONS = {
     "features": ("GET", f"{API}/feature/", 200),
 }
 # Operations that need no token at all.
-PUBLIC = {"health", "get_media", "get_default_media", "preferences", "features"}
-SPEC_OPERATIONS = 41  # the views are variants of GET /course/{id}/, not operations of their own
+PUBLIC = {"health", "health_live", "health_ready", "get_media", "get_default_media", "preferences", "features"}
+SPEC_OPERATIONS = 43  # the views are variants of GET /course/{id}/, not operations of their own
 
 # The operations of the `members` tag on a course: name: (method, path under the course, status on success).
 MEMBER_OPERATIONS = {

@@ -9,10 +9,13 @@ from collections.abc import Iterator
 
 import boto3
 from botocore.config import Config
-from botocore.exceptions import ClientError
+from botocore.exceptions import BotoCoreError, ClientError
 
-from api.pictures.storage import CHUNK_BYTES, Opened, check_key, normal_prefix
+from api.pictures.storage import CHUNK_BYTES, Opened, StoreUnavailable, check_key, normal_prefix
 
+# A readiness probe has a second or two (Kubernetes' timeoutSeconds defaults to 1): its HeadBucket gives up
+# after that, once, where uploads wait and retry.
+PROBE = Config(s3={"addressing_style": "path"}, connect_timeout=2, read_timeout=2, retries={"max_attempts": 1})
 # The error codes S3 servers send for a key or bucket that is not there (HEAD answers carry only the status).
 _MISSING = {"404", "NoSuchKey", "NotFound"}
 
@@ -34,6 +37,13 @@ class S3Storage:
             # Path-style addressing works with every S3-compatible server; virtual hosts need DNS per bucket.
             config=Config(s3={"addressing_style": "path"}, retries={"max_attempts": 3, "mode": "standard"}),
         )
+        self.probe = client or boto3.client("s3", endpoint_url=endpoint_url or None, config=PROBE)
+
+    def check(self) -> None:
+        try:
+            self.probe.head_bucket(Bucket=self.bucket)
+        except (BotoCoreError, ClientError) as error:
+            raise StoreUnavailable(f"bucket {self.bucket}: {error}") from error
 
     def object_key(self, key: str) -> str:
         check_key(key)

@@ -31,6 +31,12 @@ class Storage(Protocol):
     def exists(self, key: str) -> bool: ...
     def delete(self, key: str) -> None: ...
     def list(self, prefix: str) -> list[str]: ...
+    def check(self) -> None:
+        """Raise StoreUnavailable unless the store can be used now, cheaply (a readiness probe calls it)."""
+
+
+class StoreUnavailable(Exception):
+    """The media store cannot be used: a folder we cannot write, a bucket that does not answer."""
 
 
 def check_key(key: str) -> list[str]:
@@ -58,6 +64,12 @@ class LocalStorage:
 
     def _path(self, key: str) -> Path:
         return self.root.joinpath(*check_key(key))
+
+    def check(self) -> None:
+        # The root is made by the first upload: until then, its nearest existing folder must let us make it.
+        folder = next(path for path in (self.root, *self.root.parents) if path.exists())
+        if not folder.is_dir() or not os.access(folder, os.W_OK | os.X_OK):
+            raise StoreUnavailable(f"{folder} is not a folder this process may write in")
 
     def put(self, key: str, data: bytes) -> None:
         """Write the whole file or nothing: readers and a crash never see half of it under its name."""

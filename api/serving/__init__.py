@@ -22,7 +22,9 @@ from connexion.middleware.security import SecurityMiddleware
 from api.config import Settings
 from api.contract.validation import ParsedBodyRequest
 from api.serving import metrics
+from api.serving.access_log import AccessLog, path_templates
 from api.serving.bridge import BufferedWSGI
+from api.serving.compression import Compression
 from api.serving.cors import AnswerPreflight, CorsHeaders
 from api.serving.docs import DocsPage
 from api.serving.hosts import GuardHosts
@@ -30,6 +32,7 @@ from api.serving.middleware import GuardBodies, GuardPaths
 from api.serving.prepared import PreparedRequestValidation, prepare_handlers
 from api.serving.rate_limits import RateLimits, rate_limits
 from api.serving.redirects import PublicRedirects
+from api.serving.request_ids import RequestIds
 from api.serving.routes import resolver
 from api.serving.security import SECURITY_MAP, VisitorAwareSecurity
 from api.serving.spec_document import SpecDocument
@@ -86,4 +89,17 @@ def install(app, settings: Settings, spec: dict) -> None:
     # Connexion builds its middleware, request validation among it, on the first request (a private
     # method). Built now, a spec it cannot serve (api.serving.prepared refuses a media type it cannot
     # validate) stops the start instead of failing every request.
-    app.middleware.app, app.middleware.middleware_stack = app.middleware._build_middleware_stack()
+    outer, app.middleware.middleware_stack = app.middleware._build_middleware_stack()
+    app.middleware.app = _around(outer, settings, spec)
+
+
+def _around(outer, settings: Settings, spec: dict):
+    """What wraps the whole stack, outside Connexion's own error handling: every answer passes through it.
+
+    Outermost the request id, so that the access log and every answer, a 500 of ServerErrorMiddleware
+    included, carry it; then the access log, which counts the bytes compression leaves.
+    """
+    outer = Compression(outer, settings.gzip_min_bytes)
+    if settings.access_log:
+        outer = AccessLog(outer, path_templates(spec))
+    return RequestIds(outer)

@@ -28,9 +28,14 @@ REQUEST_HEADERS = (
     "idempotency-key",
     "if-match",
     "if-none-match",
+    # Read on every request (api/serving/request_ids.py).
+    "traceparent",
+    "x-request-id",
 )
 # What a script may read of an answer besides the safelisted ones (Content-Type, ...).
-EXPOSED_HEADERS = "ETag, Location, Retry-After, Idempotent-Replayed, WWW-Authenticate, RateLimit, RateLimit-Policy"
+EXPOSED_HEADERS = (
+    "ETag, Location, Retry-After, Idempotent-Replayed, WWW-Authenticate, RateLimit, RateLimit-Policy, X-Request-ID"
+)
 # How long a browser may keep a preflight's answer, in seconds.
 MAX_AGE = "600"
 

@@ -51,6 +51,8 @@ HANDLERS = {
     "getAllPreferences": platform.preferences,
     "getAllFeatures": platform.features,
     "getHealth": health.get,
+    "getLiveness": health.live,
+    "getReadiness": health.ready,
     "getCourseMedia": media.get,
     "getDefaultMedia": media.default,
 }

@@ -208,6 +208,23 @@ USES = (
         (f"{_HTTPTOOLS}.on_header",                                             RELY,         "65d62c044f61fdbd"),
         ("uvicorn.protocols.http.httptools_impl.STATUS_LINE",                   IMPORT),
     ),
+    # The access log reads what Connexion's routing and security leave in the scope's shared `extensions`
+    # dict: the routing copies the scope shallowly, its operation writes `operation_id` into
+    # `extensions["connexion_routing"]`, and the security check puts the subject in the request's context,
+    # `extensions["connexion_context"]["user"]`. Its JSON log lines extend uvicorn's logging configuration.
+    *_rows(
+        "api/serving/access_log.py",
+        ("connexion.middleware.routing.RoutingMiddleware.__call__",             RELY,         "32944caa9c9cad13"),
+        ("connexion.middleware.routing.RoutingOperation.__call__",              RELY,         "634b2f09f2375ba4"),
+        ("connexion.security.SecurityHandlerFactory.verify_security",           RELY,         "eb34fea712e0643a"),
+        ("connexion.lifecycle.ConnexionRequest.context",                        RELY,         "5ee2afcadc9c35fe"),
+        ("uvicorn.config.LOGGING_CONFIG",                                       IMPORT),
+    ),
+    # Problem documents name the request id found in the scope of the request an error handler is given.
+    *_rows(
+        "api/web/problems.py",
+        ("connexion.middleware.exceptions.connexion_wrapper",                   RELY,         "3c45b4c3beaa4743"),
+    ),
     # `course-api serve` names our protocol class as `http` (documented: auto, h11 or httptools).
     *_rows(
         "api/cli.py",

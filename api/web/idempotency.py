@@ -28,6 +28,7 @@ import logging
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
+import connexion
 import flask
 from marshmallow import ValidationError
 from sqlalchemy import delete, select, update
@@ -254,10 +255,11 @@ def _header(headers, name: str) -> str | None:
 
 def _rendered_problem(exc: Exception) -> tuple[int, dict, str | None]:
     """The answer api/web/problems.py makes of an exception, to store exactly what the client receives."""
+    # The request's id too: a replay repeats the first answer's body, which names the first request.
     if isinstance(exc, ApiProblem):
-        response = problems.handle_api_problem(None, exc)
+        response = problems.handle_api_problem(connexion.request, exc)
     else:
-        response = problems.handle_load_error(None, exc)
+        response = problems.handle_load_error(connexion.request, exc)
     headers = dict(response.headers or {}) | {"Content-Type": response.content_type}
     return response.status_code, headers, response.body
 

@@ -16,8 +16,18 @@ from api.errors import PROBLEM_JSON, ApiProblem, clashing_field, code_of, field_
 
 log = logging.getLogger(__name__)
 
+# The scope key under which api/serving/request_ids.py keeps the id of the request (its X-Request-ID).
+REQUEST_ID = "course_api.request_id"
 
-def problem_response(status: int, detail: str, errors: list[dict], headers: dict | None = None):
+
+def request_id_of(request) -> str | None:
+    """The id of the request an error handler answers."""
+    return request.scope.get(REQUEST_ID)
+
+
+def problem_response(
+    status: int, detail: str, errors: list[dict], headers: dict | None = None, request_id: str | None = None
+):
     body = {
         "type": "about:blank",
         "title": HTTP_STATUS_CODES.get(status, "Error"),
@@ -25,6 +35,8 @@ def problem_response(status: int, detail: str, errors: list[dict], headers: dict
         "detail": detail,
         "errors": errors,
     }
+    if request_id is not None:
+        body["request_id"] = request_id
     headers = dict(headers or {})
     if status == 401:
         headers.setdefault("WWW-Authenticate", 'Bearer realm="course-api"')
@@ -37,22 +49,19 @@ def problem_response(status: int, detail: str, errors: list[dict], headers: dict
     )
 
 
-def _from_problem(problem: ApiProblem):
-    return problem_response(problem.status, problem.detail, problem.errors, problem.headers)
+def _simple(request, status: int, detail: str, headers: dict | None = None):
+    errors = [{"messages": [{"code": code_of(status), "message": detail}]}]
+    return problem_response(status, detail, errors, headers, request_id_of(request))
 
 
-def _simple(status: int, detail: str, headers: dict | None = None):
-    return problem_response(status, detail, [{"messages": [{"code": code_of(status), "message": detail}]}], headers)
+def handle_api_problem(request, exc: ApiProblem):
+    return problem_response(exc.status, exc.detail, exc.errors, exc.headers, request_id_of(request))
 
 
-def handle_api_problem(_request, exc: ApiProblem):
-    return _from_problem(exc)
-
-
-def handle_connexion_problem(_request, exc: ProblemException):
+def handle_connexion_problem(request, exc: ProblemException):
     """Problems raised by Connexion itself (malformed JSON, missing token, wrong media type...)."""
     detail = exc.detail or exc.title or HTTP_STATUS_CODES.get(exc.status, "Error")
-    return _simple(exc.status, detail, dict(exc.headers or {}))
+    return _simple(request, exc.status, detail, dict(exc.headers or {}))
 
 
 class AllowedMethods:
@@ -83,40 +92,44 @@ def make_http_exception_handler(allowed: AllowedMethods):
             detail = "No such resource."
         else:
             detail = exc.detail or HTTP_STATUS_CODES.get(exc.status_code, "Error")
-        return _simple(exc.status_code, detail, headers)
+        return _simple(request, exc.status_code, detail, headers)
 
     return handle_http_exception
 
 
-def handle_integrity_error(_request, exc: IntegrityError):
+def handle_integrity_error(request, exc: IntegrityError):
     """Races between two writers end here: the database's constraints have the last word."""
     log.info("integrity error: %s", exc.orig)
     field = clashing_field(exc)
     if field is not None:
         detail = f"Another resource already uses this {field}."
-        return problem_response(409, detail, field_errors([(field, "unique", detail)]))
-    return _simple(409, "The request conflicts with the current state of the resource.")
+        return problem_response(
+            409, detail, field_errors([(field, "unique", detail)]), request_id=request_id_of(request)
+        )
+    return _simple(request, 409, "The request conflicts with the current state of the resource.")
 
 
-def handle_unavailable_database(_request, exc: Exception):
+def handle_unavailable_database(request, exc: Exception):
     """The database is down, unreachable or busy beyond our wait: ask the client to come back."""
     log.warning("database unavailable: %s", getattr(exc, "orig", exc))
-    return _simple(503, "The database is not reachable; try again shortly.", {"Retry-After": "5"})
+    return _simple(request, 503, "The database is not reachable; try again shortly.", {"Retry-After": "5"})
 
 
-def handle_unexpected(_request, exc: Exception):
-    log.exception("unexpected error", exc_info=exc)
-    return _simple(500, "The server failed to handle the request.")
+def handle_unexpected(request, exc: Exception):
+    # The trace goes to the log only, with the request's id; the answer names the id, nothing more.
+    request_id = request_id_of(request)
+    log.exception("unexpected error", exc_info=exc, extra={"request_id": request_id})
+    return _simple(request, 500, "The server failed to handle the request.")
 
 
-def handle_load_error(_request, exc: ValidationError):
+def handle_load_error(request, exc: ValidationError):
     # The spec validates requests first, so this is a safety net, not a second contract.
     items = [
         (None if name == "_schema" else name, "unsupported_value", str(message))
         for name, messages in exc.normalized_messages().items()
         for message in messages
     ]
-    return problem_response(400, "The request is not valid.", field_errors(items))
+    return problem_response(400, "The request is not valid.", field_errors(items), request_id=request_id_of(request))
 
 
 def register(app, spec: dict, base_path: str) -> None:

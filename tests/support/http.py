@@ -2,7 +2,7 @@
 
 API = "/api/v2"
 COURSES = f"{API}/course/"
-PROBLEM_KEYS = {"type", "title", "status", "detail", "errors"}
+PROBLEM_KEYS = {"type", "title", "status", "detail", "errors", "request_id"}
 
 
 def course_url(course, *rest):
@@ -18,8 +18,16 @@ def problem(response, status):
     assert response.headers["content-type"] == "application/problem+json"
     body = response.json()
     assert set(body) == PROBLEM_KEYS
+    if response.headers.get("Idempotent-Replayed") != "true":
+        # A replay repeats the first answer's body byte for byte, and with it the first request's id.
+        assert body["request_id"] == response.headers["X-Request-ID"]
     assert body["status"] == status
     return body
+
+
+def without_request_id(body):
+    """A problem document without what differs between any two answers, to compare two of them."""
+    return {name: value for name, value in body.items() if name != "request_id"}
 
 
 def error_codes(body):

@@ -92,9 +92,10 @@ OUTLINE = (CourseUserDetail, CourseDetail)
 
 
 def etag(response: Response) -> str:
+    """The answer's tag as the API made it: a gzip-compressed answer's tag ends in `-gzip` (httpx asks for gzip)."""
     tag = response.headers.get("ETag")
     check(bool(tag) and tag.startswith('"') and tag.endswith('"'), f"no strong ETag: {tag!r}")
-    return tag
+    return tag.removesuffix('-gzip"') + '"' if tag.endswith('-gzip"') else tag
 
 
 def variant(tag: str, revision_tag: str) -> bool:
