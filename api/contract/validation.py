@@ -396,7 +396,12 @@ def _coerce(value: str, schema: dict) -> t.Any:
     if schema.get("nullable") and value == "null":
         return None
     if _integer_text(schema) is not None:
-        return _as_integer(value, schema)
+        # In a form every value is text: an integer too large for the text alternative (a 16-digit
+        # id) is still read, when written in its own decimal form ("01" and "-0" stay text).
+        typed = _as_integer(value, schema)
+        if typed is value and _FORM_INTEGER.fullmatch(value) and str(int(value)) == value:
+            return int(value)
+        return typed
     if "integer" in types:
         return read_form_integer(value)
     if "boolean" in types and value.lower() in {"true", "false"}:
