@@ -252,7 +252,7 @@ def _as_integer(value: str, schema: dict) -> int | str:
     return value
 
 
-def typed_integers(value: t.Any, schema: dict) -> t.Any:
+def typed_integers(value: t.Any, schema: dict, path: str = "") -> t.Any:
     """JSON `value` with the integers its schema allows as text (`"14"`) read as integers: the one place
     where that happens ("Integers written as text" in the spec's conventions), before validation.
 
@@ -262,17 +262,32 @@ def typed_integers(value: t.Any, schema: dict) -> t.Any:
     if isinstance(value, str):
         return _as_integer(value, schema)
     if isinstance(value, list):
-        items = [alt["items"] for alt in _alternatives(schema) if isinstance(alt.get("items"), dict)]
-        if not items or len(value) > min(alt.get("maxItems", math.inf) for alt in _alternatives(schema)):
+        alternatives = _alternatives(schema)
+        items = [alt["items"] for alt in alternatives if isinstance(alt.get("items"), dict)]
+        if not items or len(value) > min(alt.get("maxItems", math.inf) for alt in alternatives):
             return value
-        return [typed_integers(item, items[0]) for item in value]
+        typed = [typed_integers(item, items[0], f"{path}.{index}") for index, item in enumerate(value)]
+        if typed != value and any(alt.get("uniqueItems") for alt in alternatives):
+            _refuse_repeats_made_by_text(value, typed, path)
+        return typed
     if isinstance(value, dict):
         properties = {}
         for alt in _alternatives(schema):
             properties.update(keywords.properties_of(alt))
         for name in value.keys() & properties.keys():
-            value[name] = typed_integers(value[name], properties[name])
+            value[name] = typed_integers(value[name], properties[name], f"{path}.{name}" if path else name)
     return value
+
+
+def _refuse_repeats_made_by_text(sent: list, typed: list, path: str) -> None:
+    """`[3, "3"]` holds two distinct JSON values, which `uniqueItems` allows, but names one id twice.
+
+    That is a rule of its own (code `duplicate`); repeats already in what was sent are left to `uniqueItems`.
+    """
+    if len(set(map(keywords.identity, sent))) == len(sent) and len(set(map(keywords.identity, typed))) < len(typed):
+        raise BadRequest(
+            "The list names the same number twice, once written as text.", field=_short(path), code="duplicate"
+        )
 
 
 class JSONBodyValidator(JSONRequestBodyValidator):
