@@ -284,10 +284,13 @@ def _refuse_repeats_made_by_text(sent: list, typed: list, path: str) -> None:
 
     That is a rule of its own (code `duplicate`); repeats already in what was sent are left to `uniqueItems`.
     """
-    if len(set(map(keywords.identity, sent))) == len(sent) and len(set(map(keywords.identity, typed))) < len(typed):
-        raise BadRequest(
-            "The list names the same number twice, once written as text.", field=_short(path), code="duplicate"
-        )
+    if len(set(map(keywords.identity, sent))) == len(sent):
+        refuse_repeats(typed, path)
+
+
+def refuse_repeats(items: list, path: str) -> None:
+    if len(set(map(keywords.identity, items))) < len(items):
+        raise BadRequest("The list names the same number twice.", field=_short(path), code="duplicate")
 
 
 class JSONBodyValidator(JSONRequestBodyValidator):
@@ -388,6 +391,9 @@ def coerce_form(pairs: list[tuple[str, str]], schema: dict) -> dict:
         prop = properties.get(name, {})
         if prop.get("type") == "array":
             body[name] = [_coerce(v, prop.get("items", {})) for v in values]
+            if prop.get("uniqueItems") and len(values) <= prop.get("maxItems", math.inf):
+                # A form writes 3 and "3" alike, which the schema tells apart: a repeat is the rule's.
+                refuse_repeats(body[name], name)
         elif len(values) == 1:
             body[name] = _coerce(values[0], prop)
         else:
