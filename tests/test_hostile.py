@@ -322,7 +322,8 @@ class TestDripDelay:
 
         assert list(error_codes(body)) == ["drip_delay"]
 
-    @pytest.mark.parametrize("value", [1.5, 1e300, "7", True])
+    # "7" is a number of days written as text (the spec's DripDelayText); "07" and " 7" are not.
+    @pytest.mark.parametrize("value", [1.5, 1e300, "07", " 7", "7.0", True])
     @pytest.mark.parametrize("op", SECTION_OPS)
     def test_non_integer_is_refused(self, client, db, target, op, value):
         before = snapshot(db)
@@ -443,7 +444,7 @@ class TestWrongTypes:
             ("medias", [1]),  # a list of ids, but only the empty one until a media API exists
             ("medias", [{"id": 1}]),
             ("medias", [None]),
-            ("section_id", "1"),
+            ("section_id", "01"),
             ("section_id", 1.5),
             ("section_id", True),
             ("section_id", [1]),
@@ -761,7 +762,11 @@ class TestMemberBodies:
         "empty": ([], ["minItems"]),
         "too-many": (list(range(1, 102)), ["maxItems"]),
         "repeated": ("repeat", ["uniqueItems"]),
-        "string-id": (["1"], None),
+        # "1" is an id written as text (the spec's IdText); these are not.
+        "string-id": (["01"], None),
+        "signed-string-id": (["+1"], None),
+        "spaced-string-id": ([" 1"], None),
+        "arabic-string-id": (["١"], None),
         "float-id": ([1.5], None),
         "bool-id": ([True], None),
         "null-id": ([None], None),

@@ -146,7 +146,17 @@ class TestIntegersAsText:
             client.patch(course_url(course), json={"sections_order": [str(a.id), a.id]}, headers=auth(alice)), 400
         )
 
-        assert list(error_codes(body)) == ["sections_order"]
+        assert error_codes(body) == {"sections_order": ["duplicate"]}
+
+    def test_repeats_sent_as_such_are_left_to_unique_items(self, client, make, alice):
+        course = make.course(alice, sections=2)
+        a, _ = course.sections
+
+        body = problem(
+            client.patch(course_url(course), json={"sections_order": [a.id, a.id, str(a.id)]}, headers=auth(alice)), 400
+        )
+
+        assert error_codes(body) == {"sections_order": ["uniqueItems"]}
 
     @pytest.mark.parametrize("user_id", ["0", "01", "1234567890123456", "+2", "٢"])
     def test_bad_id_texts_in_a_role_change_are_a_400(self, client, make, alice, user_id):

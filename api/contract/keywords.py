@@ -35,7 +35,7 @@ def _after_limit(keyword, exceeded):
     return check
 
 
-def _identity(value):
+def identity(value):
     """A hashable stand-in for a JSON value; equal exactly when JSON Schema calls two values equal.
 
     JSON Schema equality differs from Python's in one place: `true` is not `1` and `false` not `0`.
@@ -47,8 +47,8 @@ def _identity(value):
     if isinstance(value, str):
         return ("string", value)
     if isinstance(value, list):
-        return ("array", tuple(_identity(item) for item in value))
-    return ("object", frozenset((key, _identity(item)) for key, item in value.items()))
+        return ("array", tuple(identity(item) for item in value))
+    return ("object", frozenset((key, identity(item)) for key, item in value.items()))
 
 
 def unique_items(validator, unique, instance, schema):
@@ -56,11 +56,11 @@ def unique_items(validator, unique, instance, schema):
         return
     seen = set()
     for index, item in enumerate(instance):
-        identity = _identity(item)
-        if identity in seen:
+        key = identity(item)
+        if key in seen:
             yield ValidationError(f"item {index} repeats an earlier item; every item must be unique")
             return
-        seen.add(identity)
+        seen.add(key)
 
 
 def properties_of(schema: dict) -> dict:

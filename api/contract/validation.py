@@ -252,7 +252,7 @@ def _as_integer(value: str, schema: dict) -> int | str:
     return value
 
 
-def typed_integers(value: t.Any, schema: dict) -> t.Any:
+def typed_integers(value: t.Any, schema: dict, path: str = "") -> t.Any:
     """JSON `value` with the integers its schema allows as text (`"14"`) read as integers: the one place
     where that happens ("Integers written as text" in the spec's conventions), before validation.
 
@@ -262,17 +262,35 @@ def typed_integers(value: t.Any, schema: dict) -> t.Any:
     if isinstance(value, str):
         return _as_integer(value, schema)
     if isinstance(value, list):
-        items = [alt["items"] for alt in _alternatives(schema) if isinstance(alt.get("items"), dict)]
-        if not items or len(value) > min(alt.get("maxItems", math.inf) for alt in _alternatives(schema)):
+        alternatives = _alternatives(schema)
+        items = [alt["items"] for alt in alternatives if isinstance(alt.get("items"), dict)]
+        if not items or len(value) > min(alt.get("maxItems", math.inf) for alt in alternatives):
             return value
-        return [typed_integers(item, items[0]) for item in value]
+        typed = [typed_integers(item, items[0], f"{path}.{index}") for index, item in enumerate(value)]
+        if typed != value and any(alt.get("uniqueItems") for alt in alternatives):
+            _refuse_repeats_made_by_text(value, typed, path)
+        return typed
     if isinstance(value, dict):
         properties = {}
         for alt in _alternatives(schema):
             properties.update(keywords.properties_of(alt))
         for name in value.keys() & properties.keys():
-            value[name] = typed_integers(value[name], properties[name])
+            value[name] = typed_integers(value[name], properties[name], f"{path}.{name}" if path else name)
     return value
+
+
+def _refuse_repeats_made_by_text(sent: list, typed: list, path: str) -> None:
+    """`[3, "3"]` holds two distinct JSON values, which `uniqueItems` allows, but names one id twice.
+
+    That is a rule of its own (code `duplicate`); repeats already in what was sent are left to `uniqueItems`.
+    """
+    if len(set(map(keywords.identity, sent))) == len(sent):
+        refuse_repeats(typed, path)
+
+
+def refuse_repeats(items: list, path: str) -> None:
+    if len(set(map(keywords.identity, items))) < len(items):
+        raise BadRequest("The list names the same number twice.", field=_short(path), code="duplicate")
 
 
 class JSONBodyValidator(JSONRequestBodyValidator):
@@ -373,6 +391,9 @@ def coerce_form(pairs: list[tuple[str, str]], schema: dict) -> dict:
         prop = properties.get(name, {})
         if prop.get("type") == "array":
             body[name] = [_coerce(v, prop.get("items", {})) for v in values]
+            if prop.get("uniqueItems") and len(values) <= prop.get("maxItems", math.inf):
+                # A form writes 3 and "3" alike, which the schema tells apart: a repeat is the rule's.
+                refuse_repeats(body[name], name)
         elif len(values) == 1:
             body[name] = _coerce(values[0], prop)
         else:
@@ -396,7 +417,12 @@ def _coerce(value: str, schema: dict) -> t.Any:
     if schema.get("nullable") and value == "null":
         return None
     if _integer_text(schema) is not None:
-        return _as_integer(value, schema)
+        # In a form every value is text: an integer too large for the text alternative (a 16-digit
+        # id) is still read, when written in its own decimal form ("01" and "-0" stay text).
+        typed = _as_integer(value, schema)
+        if typed is value and _FORM_INTEGER.fullmatch(value) and str(int(value)) == value:
+            return int(value)
+        return typed
     if "integer" in types:
         return read_form_integer(value)
     if "boolean" in types and value.lower() in {"true", "false"}:

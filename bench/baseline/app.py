@@ -641,10 +641,11 @@ def course_json(course: Course, role: str | None, completion_rate: int = 0) -> d
         "og_title": course.og_title,
         "og_description": course.og_description,
         "og_image": course.og_image,
-        "image_bigger": None,
-        "image_big": None,
-        "image_medium": None,
-        "image_small": None,
+        # The seeded courses have no picture: they name the neutral one, as ours do.
+        "image_bigger": neutral_picture_url(1024),
+        "image_big": neutral_picture_url(512),
+        "image_medium": neutral_picture_url(256),
+        "image_small": neutral_picture_url(96),
         "deleted": course.deleted,
         "user_completion_rate": completion_rate,
         "created_at": iso(course.created_at),
@@ -656,7 +657,7 @@ def course_json(course: Course, role: str | None, completion_rate: int = 0) -> d
             "community_badge": creator.community_badge,
             "deleted": creator.deleted,
         },
-        "categories": [{"id": c.id, "name": c.name, "slug": c.slug} for c in course.categories],
+        "categories": [category_json(c) for c in course.categories],
         "join_status": role,
     }
     if not course.hide_member_count or role in EDITORS:
@@ -859,6 +860,20 @@ def search_courses():
             "results": results,
         }
     )
+
+
+def category_json(category) -> dict:
+    return {
+        "id": category.id,
+        "name": category.name,
+        "slug": category.slug,
+        "active": category.active,
+        "order": category.order,
+    }
+
+
+def neutral_picture_url(size: int) -> str:
+    return f"{request.host_url}api/v2/media/default/course-{size}.webp"
 
 
 def page_link(limit: int, offset: int) -> str:
