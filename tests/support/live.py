@@ -6,7 +6,7 @@ import subprocess
 import sys
 import tempfile
 import time
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 
 import httpx
@@ -29,7 +29,14 @@ def run_serve(*args: str, env: dict, timeout: float = 60) -> subprocess.Complete
 
 
 class LiveServer:
-    def __init__(self, database_url: str, secret: str, workers: int = 2, log: Path | None = None):
+    def __init__(
+        self,
+        database_url: str,
+        secret: str,
+        workers: int = 2,
+        log: Path | None = None,
+        settings: Mapping[str, str] | None = None,
+    ):
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}/api/v2"
         self.media_root = Path(tempfile.mkdtemp(prefix="media-"))
@@ -39,6 +46,7 @@ class LiveServer:
             "JWT_SECRET": secret,
             "JWT_LEEWAY": "10",
             "MEDIA_ROOT": str(self.media_root),
+            **(settings or {}),
         }
         self.workers = workers
         self.log = log
@@ -79,9 +87,17 @@ class LiveServer:
 
 
 @contextlib.contextmanager
-def live_service(name: str, folder: Path, users: list[dict], workers: int = 2, categories: Sequence[dict] = ()):
+def live_service(
+    name: str,
+    folder: Path,
+    users: list[dict],
+    workers: int = 2,
+    categories: Sequence[dict] = (),
+    settings: Mapping[str, str] | None = None,
+):
     """A fresh migrated database of the backend under test with these users (and categories), served live.
 
+    `settings` are environment variables of the service on top of the test run's (CORS_ALLOWED_ORIGINS...).
     Yields the server and an engine on its database, for checks behind the API's back.
     """
     url = new_database_url(name, folder)
@@ -93,7 +109,7 @@ def live_service(name: str, folder: Path, users: list[dict], workers: int = 2, c
             session.add_all(Category(**fields) for fields in categories)
             session.commit()
     try:
-        with LiveServer(url, SECRET, workers=workers, log=folder / "server.log") as server:
+        with LiveServer(url, SECRET, workers=workers, log=folder / "server.log", settings=settings) as server:
             yield server, engine
     finally:
         engine.dispose()
