@@ -211,6 +211,7 @@ const SCENARIOS = {
     await run.open('create', {}, 'creator');
     await run.step('click "create course"', () => run.page.locator('.SCCreateCourseButton-root').click({timeout: WAIT}));
     await run.visible('.SCCourseForm-root', 'see the course form');
+    await run.step('choose the self-paced type', () => run.page.locator('.SCCourseForm-root .MuiCardActionArea-root').first().click({timeout: WAIT}));
     await run.step('go to the second step', () => run.page.locator('.SCCourseForm-actions button').last().click({timeout: WAIT}));
     await run.visible('.SCCourseForm-root input[name="name"]', 'see the name field');
     await run.step('choose a cover', () => run.page.locator('.SCCourseForm-root input[type="file"]').first().setInputFiles(D.coverFile));
