@@ -188,6 +188,7 @@ def live(tmp_path_factory):
             "newCourseName": "Made in the browser",
             "editCourse": edited["id"],
             "firstSection": "Getting started",
+            "secondSection": "Composition",
             "structuredCourse": structured["id"],
             "memberCourse": painted["id"],
             "memberCourseName": "Watercolour for members",
