@@ -10,6 +10,7 @@ from connexion.options import SwaggerUIOptions
 
 from api import database, serving
 from api.config import Settings, check, settings_of
+from api.contract.query_lists import ListQueryParser
 from api.contract.validation import validator_map
 from api.pictures.storage import LocalStorage, Storage
 from api.urls import BASE_PATH
@@ -49,6 +50,7 @@ def create_app(settings: Settings | None = None) -> connexion.FlaskApp:
         strict_validation=True,
         validate_responses=settings.validate_responses,
         validator_map=validator_map(),
+        uri_parser_class=ListQueryParser,
         swagger_ui_options=SwaggerUIOptions(swagger_ui_path="/ui"),
     )
 

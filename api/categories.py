@@ -1,27 +1,25 @@
 """Handlers of the `categories` tag."""
 
-from sqlalchemy import select
-
 from api import database
-from api.rules.access import check_may_create_category, current_user
+from api.rules import search as finding
+from api.rules.access import check_may_create_category, current_user, viewer
 from api.rules.editing import create_category
-from api.web.responses import json_response
+from api.web.responses import json_response, page
 from api.web.schemas import CategoryLoadSchema, CategorySchema
-from models import Category
 
 _load = CategoryLoadSchema()
 _dump = CategorySchema()
 
 
-def list(user):
-    """Every category by name."""
-    current_user(user)
-    categories = database.session().scalars(select(Category).order_by(Category.name, Category.id))
-    return json_response(_dump.dump(categories, many=True))
+def list(user=None, active=None, search=None, limit=20, offset=0):
+    """The categories, in their order."""
+    viewer(user)
+    count, categories = finding.categories(active, search, limit, offset)
+    return json_response(page(_dump.dump(categories, many=True), count, limit, offset))
 
 
 def create(user, body):
     """Add a category (staff only)."""
     check_may_create_category(current_user(user))
-    category = create_category(database.session(), _load.load(body)["name"])
+    category = create_category(database.session(), **_load.load(body))
     return json_response(_dump.dump(category), 201)

@@ -46,6 +46,8 @@ class Settings:
     jwt_secret: str = field(default_factory=lambda: os.environ.get("JWT_SECRET") or _instance_secret())
     jwt_leeway: int = field(default_factory=lambda: int(os.environ.get("JWT_LEEWAY", "10")))
     courses_only_staff: bool = field(default_factory=lambda: _flag("COURSES_ONLY_STAFF"))
+    # When true, callers without a token may find and read what any user may (api/rules/access.py, `viewer`).
+    content_availability: bool = field(default_factory=lambda: _flag("CONTENT_AVAILABILITY"))
     validate_responses: bool = field(default_factory=lambda: _flag("VALIDATE_RESPONSES"))
     max_body_bytes: int = field(default_factory=lambda: int(os.environ.get("MAX_BODY_BYTES", str(1024 * 1024))))
     # Course pictures: where their renditions are kept, and how big an upload may be.

@@ -18,6 +18,7 @@ from api.rules.access import (
     member_role,
     require_editor,
     sees_in_full,
+    viewer,
     visible_course,
     visible_to,
 )
@@ -88,9 +89,9 @@ def list(user, statuses=None, created_by=None, limit=20, offset=0):
     return json_response(course_page(me, criteria, Course.id.desc(), limit, offset))
 
 
-def search(user, search=None, categories=None, statuses=None, ordering="-id", limit=20, offset=0):
-    """Courses the caller may see that match the filters."""
-    me = current_user(user)
+def search(user=None, search=None, categories=None, statuses=None, ordering="-id", limit=20, offset=0):
+    """Courses the caller (or a visitor) may see that match the filters."""
+    me = viewer(user)
     criteria = [visible_to(me)]
     if search:
         criteria.append(search_matches(me, search.casefold()))
@@ -105,7 +106,7 @@ def search(user, search=None, categories=None, statuses=None, ordering="-id", li
     return json_response(course_page(me, criteria, order, limit, offset))
 
 
-def get(user, id, view="user"):
+def get(id, user=None, view="user"):
     """One course, in the representation the caller may see; `user` shows it as that member does."""
     if view == "edit":
         course, role = editable_course(id, user, ROW_ONLY)

@@ -1,8 +1,11 @@
 """Handlers of the `media` tag: the files of course pictures."""
 
+import hashlib
+
 import flask
 
 from api.errors import NotFound
+from api.pictures import images
 from api.pictures.course_pictures import storage
 from api.web.preconditions import not_modified_by_tag
 
@@ -26,3 +29,14 @@ def get(course_id, file):
     response = flask.Response(opened.chunks, status=200, mimetype="image/webp", headers=headers)
     response.content_length = opened.size
     return response
+
+
+# The neutral picture may change with a release of this service, under the same name: a day, then revalidate.
+DEFAULT_CACHING = {"Cache-Control": "public, max-age=86400"}
+
+
+def default(file):
+    """The neutral picture that courses without one show."""
+    data = images.neutral_picture(int(file.removeprefix("course-").removesuffix(".webp")))
+    headers = {"ETag": f'"{hashlib.sha256(data).hexdigest()[:32]}"'} | DEFAULT_CACHING
+    return not_modified_by_tag(headers["ETag"], headers) or flask.Response(data, mimetype="image/webp", headers=headers)

@@ -46,7 +46,7 @@ def uninvite(user, id, body):
     return no_content()
 
 
-def list(user, id, statuses=None, limit=20, offset=0):
+def list(id, user=None, statuses=None, limit=20, offset=0):
     """The members of the course, as far as the caller may see them."""
     course, role = visible_course(id, user, ROW_ONLY)
     if not membership.member_list_allowed(course, role):

@@ -3,8 +3,11 @@
 The expected status of each cell comes from `expected()` below, a direct transcription of the rules in
 openapi/v2.yaml (its top description and each operation's description), written without the API's code:
 
-* Anonymous callers (no token) get 401 everywhere except `GET /health/` and the media files, which
-  need no token (here a file that does not exist: 404 for everyone; tests/test_images.py serves real ones).
+* Anonymous callers (no token) get 401 everywhere except `GET /health/`, the media files (here a
+  course file that does not exist: 404 for everyone; tests/test_images.py serves real ones), the
+  neutral picture and the platform's preferences and features, which need no token. This matrix runs
+  with CONTENT_AVAILABILITY off (the default); what visitors may do with it on is tested in
+  tests/test_web_ui_calls.py (TestVisitors).
 * Visibility: a draft (privacy "") exists only for its creator and managers, a `secret` course only
   for its members (creator, managers, joined); `open` and `private` courses are visible to every
   authenticated user. Invisible answers 404, visible but not allowed answers 403.
@@ -113,8 +116,14 @@ GLOBAL_OPERATIONS = {
     "create_category": ("POST", f"{API}/category/", 201),
     "health": ("GET", f"{API}/health/", 200),
     "get_media": ("GET", f"{API}/media/course/1/{'0' * 32}-96.webp", 404),
+    "get_default_media": ("GET", f"{API}/media/default/course-96.webp", 200),
+    "current_user": ("GET", f"{API}/user/me/", 200),
+    "preferences": ("GET", f"{API}/dynamic_preference/", 200),
+    "features": ("GET", f"{API}/feature/", 200),
 }
-SPEC_OPERATIONS = 37  # the views are variants of GET /course/{id}/, not operations of their own
+# Operations that need no token at all.
+PUBLIC = {"health", "get_media", "get_default_media", "preferences", "features"}
+SPEC_OPERATIONS = 41  # the views are variants of GET /course/{id}/, not operations of their own
 
 # The operations of the `members` tag on a course: name: (method, path under the course, status on success).
 MEMBER_OPERATIONS = {
@@ -163,7 +172,7 @@ def can_see(privacy, relation):
 
 def expected(operation, role, target=None, privacy=None):
     """The status the rules give for one cell."""
-    if operation in ("health", "get_media"):
+    if operation in PUBLIC:
         return GLOBAL_OPERATIONS[operation][2]
     if role == ANONYMOUS:
         return 401
@@ -419,7 +428,7 @@ def test_the_matrix_covers_every_operation_of_the_spec():
     methods = {"get", "put", "post", "patch", "delete"}
     operations = {(m.upper(), p) for p, item in load_spec()["paths"].items() for m in item if m in methods}
     assert len(operations) == SPEC_OPERATIONS
-    templates = {"get_media": "/media/course/{course_id}/{file}"}  # the only global URL with parameters
+    templates = {"get_media": "/media/course/{course_id}/{file}", "get_default_media": "/media/default/{file}"}
     covered = {
         (method, templates.get(name, path.removeprefix(API))) for name, (method, path, _) in GLOBAL_OPERATIONS.items()
     }

@@ -17,20 +17,73 @@ def category_count(db):
     return db.scalar(select(func.count()).select_from(Category))
 
 
+def row(category):
+    return {
+        "id": category.id,
+        "name": category.name,
+        "slug": category.slug,
+        "active": category.active,
+        "order": category.order,
+    }
+
+
+def page_of(response):
+    assert response.status_code == 200, response.text
+    return response.json()
+
+
 class TestListCategories:
-    def test_lists_every_category_by_name(self, client, make, alice):
+    def test_a_page_in_their_order_then_by_name(self, client, db, make, alice):
         made = {name: make.category(name) for name in ["Photography", "Art", "Music", "cooking"]}
+        made["Photography"].order = 1
+        db.commit()
 
-        response = client.get(CATEGORIES, headers=auth(alice))
+        body = page_of(client.get(CATEGORIES, headers=auth(alice)))
 
-        assert response.status_code == 200, response.text
-        names = ["Art", "Music", "Photography", "cooking"]
-        assert response.json() == [{"id": made[n].id, "name": n, "slug": made[n].slug} for n in names]
+        names = ["Art", "Music", "cooking", "Photography"]
+        assert body == {"count": 4, "next": None, "previous": None, "results": [row(made[n]) for n in names]}
 
     def test_empty_list(self, client, alice):
-        response = client.get(CATEGORIES, headers=auth(alice))
+        body = page_of(client.get(CATEGORIES, headers=auth(alice)))
 
-        assert (response.status_code, response.json()) == (200, [])
+        assert body == {"count": 0, "next": None, "previous": None, "results": []}
+
+    @pytest.mark.parametrize(("active", "shown"), [("true", ["On"]), ("false", ["Off"]), (None, ["Off", "On"])])
+    def test_active_filters(self, client, db, make, alice, active, shown):
+        make.category("On")
+        make.category("Off").active = False
+        db.commit()
+
+        body = page_of(client.get(CATEGORIES, params={"active": active} if active else {}, headers=auth(alice)))
+
+        assert [c["name"] for c in body["results"]] == shown
+
+    def test_search_ignores_case(self, client, make, alice):
+        for name in ["Photography", "Art", "Photo 100%"]:
+            make.category(name)
+
+        found = page_of(client.get(CATEGORIES, params={"search": "PHOTO"}, headers=auth(alice)))
+        percent = page_of(client.get(CATEGORIES, params={"search": "%"}, headers=auth(alice)))
+
+        assert [c["name"] for c in found["results"]] == ["Photo 100%", "Photography"]
+        assert [c["name"] for c in percent["results"]] == ["Photo 100%"]
+
+    def test_the_front_end_follows_next_to_the_end(self, client, make, alice):
+        names = sorted(f"C{n:02}" for n in range(25))
+        for name in names:
+            make.category(name)
+
+        seen, url = [], f"{CATEGORIES}?active=true"
+        while url:
+            body = page_of(client.get(url.removeprefix("http://testserver"), headers=auth(alice)))
+            seen += [c["name"] for c in body["results"]]
+            url = body["next"]
+
+        assert seen == names
+
+    @pytest.mark.parametrize("query", ["active=yes", "limit=0", "limit=101", "offset=-1", "search=%00", "color=red"])
+    def test_bad_parameters_are_a_400(self, client, alice, query):
+        problem(client.get(f"{CATEGORIES}?{query}", headers=auth(alice)), 400)
 
     def test_requires_a_token(self, client):
         problem(client.get(CATEGORIES), 401)
@@ -45,9 +98,27 @@ class TestCreateCategory:
 
         assert response.status_code == 201, response.text
         body = response.json()
-        assert body == {"id": body["id"], "name": "Landscape Photography", "slug": "landscape-photography"}
+        assert body == {
+            "id": body["id"],
+            "name": "Landscape Photography",
+            "slug": "landscape-photography",
+            "active": True,
+            "order": 0,
+        }
         listed = client.get(CATEGORIES, headers=auth(staff)).json()
-        assert listed == [body]
+        assert listed["results"] == [body]
+
+    @pytest.mark.parametrize("order", [7, "7"])
+    def test_active_and_order_may_be_given(self, client, staff, order):
+        body = self.post(client, staff, {"name": "Art", "active": False, "order": order}).json()
+
+        assert (body["active"], body["order"]) == (False, 7)
+
+    @pytest.mark.parametrize("order", [-1, 1_000_000_000, "07", "-1", " 7", "٧", 1.5, True])
+    def test_a_bad_order_is_a_400(self, client, staff, order):
+        body = problem(self.post(client, staff, {"name": "Art", "order": order}), 400)
+
+        assert list(error_codes(body)) == ["order"]
 
     @pytest.mark.parametrize(
         ("name", "stored", "slug"),

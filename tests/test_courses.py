@@ -131,10 +131,11 @@ class TestCreateCourse:
             "og_description": None,
             "og_image": None,
             "sections_order": [],
-            "image_bigger": None,
-            "image_big": None,
-            "image_medium": None,
-            "image_small": None,
+            # No picture of its own: the neutral one's (tests/test_web_ui_calls.py serves them).
+            "image_bigger": "http://testserver/api/v2/media/default/course-1024.webp",
+            "image_big": "http://testserver/api/v2/media/default/course-512.webp",
+            "image_medium": "http://testserver/api/v2/media/default/course-256.webp",
+            "image_small": "http://testserver/api/v2/media/default/course-96.webp",
             "deleted": False,
             "join_status": "creator",
             "user_completion_rate": 0,
@@ -175,7 +176,9 @@ class TestCreateCourse:
         body = created(client, alice, **sent)
 
         expected = {k: v for k, v in sent.items() if k != "image_original"}
-        expected["categories"] = [{"id": category.id, "name": "Photography", "slug": category.slug}]
+        expected["categories"] = [
+            {"id": category.id, "name": "Photography", "slug": category.slug, "active": True, "order": 0}
+        ]
         assert {k: body[k] for k in expected} == expected
 
     @pytest.mark.parametrize(
@@ -328,7 +331,7 @@ class TestCreateCourse:
         assert body["join_status"] == "creator"
         assert body["user_completion_rate"] == 0
         assert not body["created_at"].startswith("2000")
-        assert body["image_big"] is None
+        assert body["image_big"].endswith("/media/default/course-512.webp")
         assert fetch_course(client, alice, body["id"]) == body
 
     def test_accepts_categories_as_ids_and_as_objects(self, client, alice, make):
@@ -340,8 +343,8 @@ class TestCreateCourse:
         body = created(client, alice, name="Mixed", categories=[zoo.id, art_object])
 
         assert sorted(body["categories"], key=lambda c: c["id"]) == [
-            {"id": zoo.id, "name": "Zoology", "slug": zoo.slug},
-            {"id": art.id, "name": "Art", "slug": art.slug},
+            {"id": zoo.id, "name": "Zoology", "slug": zoo.slug, "active": True, "order": 0},
+            {"id": art.id, "name": "Art", "slug": art.slug, "active": True, "order": 0},
         ]
 
     def test_answer_lists_categories_in_the_same_order_as_a_later_get(self, client, alice, make):
@@ -1137,8 +1140,8 @@ class TestPatchCourse:
         assert response.status_code == 200, response.text
         after = fetch(client, alice, course)
         assert sorted(after.pop("categories"), key=lambda c: c["id"]) == [
-            {"id": beta.id, "name": "Beta", "slug": beta.slug},
-            {"id": alpha.id, "name": "Alpha", "slug": alpha.slug},
+            {"id": beta.id, "name": "Beta", "slug": beta.slug, "active": True, "order": 0},
+            {"id": alpha.id, "name": "Alpha", "slug": alpha.slug, "active": True, "order": 0},
         ]
         assert after == {k: v for k, v in revised(before).items() if k != "categories"}
 
@@ -1269,7 +1272,7 @@ class TestPatchCourse:
         expected = revised(before) | {
             "description": "From a form",
             "sections_order": [second, first],
-            "categories": [{"id": b.id, "name": "B", "slug": b.slug}],
+            "categories": [{"id": b.id, "name": "B", "slug": b.slug, "active": True, "order": 0}],
         }
         assert fetch_course(client, alice, course) == expected
 

@@ -8,6 +8,7 @@ in the SDK's shape instead of a single sentence).
 import base64
 import itertools
 import json
+import math
 import re
 import typing as t
 from itertools import accumulate, islice
@@ -39,6 +40,8 @@ MAX_CONTAINERS = 10_000
 # A form value is an integer only when written in ASCII digits (int() would also take "٣" and "²"),
 # and only up to 19 of them, more than an id needs (16); anything else stays text and fails validation.
 _FORM_INTEGER = re.compile(r"-?[0-9]{1,19}")
+# schema id -> (schema, the pattern of the text it takes for an integer, or None); see _integer_text.
+_integer_texts: dict[int, tuple[dict, re.Pattern | None]] = {}
 
 
 def _short(text: str) -> str:
@@ -123,11 +126,16 @@ _STEP = {"[": 1, "{": 1, "]": -1, "}": -1}
 _SURROGATE_ESCAPE = re.compile(r"\\u[dD][89a-fA-F]")
 
 
+def json_structure(text: str) -> str:
+    """JSON text without its strings: what is left tells its arrays and objects (brackets in strings do not count)."""
+    return _STRING.sub("", _ESCAPE.sub("", text))
+
+
 def _check_shape(text: str) -> None:
     """Refuse JSON text nested more than MAX_DEPTH levels or holding more than MAX_CONTAINERS arrays and objects."""
     if text.count("[") + text.count("{") <= MAX_DEPTH:
         return  # too few brackets for either (the usual case), known without the work below
-    structure = _STRING.sub("", _ESCAPE.sub("", text))  # brackets inside strings do not count
+    structure = json_structure(text)
     if structure.count("[") + structure.count("{") > MAX_CONTAINERS:
         raise BadRequest(f"The body holds more than {MAX_CONTAINERS} arrays and objects.", code="parse_error")
     brackets = _NOT_BRACKET.sub("", structure)
@@ -201,19 +209,76 @@ def _limit_apart_from_picture(scope, size: int) -> None:
         raise PayloadTooLarge(f"Apart from its picture, the body is larger than the limit of {limit} bytes.")
 
 
-def _parse_json_body(raw: bytes, scope) -> t.Any:
+def _parse_json_body(raw: bytes, scope, schema: dict) -> t.Any:
     if len(raw) > settings_of(scope).max_body_bytes and f'"{images.FIELD}"'.encode() not in raw:
         _limit_apart_from_picture(scope, len(raw))  # no picture to explain the size: no need to parse
     body = parse_json(raw)
     picture = body.get(images.FIELD) if isinstance(body, dict) else None
     _limit_apart_from_picture(scope, len(raw) - (len(picture) if isinstance(picture, str) else 0))
-    return body
+    return typed_integers(body, schema)
+
+
+def _alternatives(schema: dict) -> list[dict]:
+    """The schema and the members of its anyOf, oneOf and allOf, flattened."""
+    found = [schema]
+    for keyword in ("anyOf", "oneOf", "allOf"):
+        for member in schema.get(keyword, []):
+            found += _alternatives(member)
+    return found
+
+
+def _integer_text(schema: dict) -> re.Pattern | None:
+    """The pattern of the text an integer field also takes (`IdText`, `DripDelayText`), if it takes one.
+
+    The spec says which strings stand for an integer: those the field's string alternative admits,
+    beside an integer alternative. Reading exactly those as integers keeps what is accepted what the
+    spec says, for Schemathesis as for clients.
+    """
+    entry = _integer_texts.get(id(schema))
+    if entry is None or entry[0] is not schema:
+        alternatives = _alternatives(schema)
+        texts = [alt["pattern"] for alt in alternatives if alt.get("type") == "string" and "pattern" in alt]
+        takes_integer = any(alt.get("type") == "integer" for alt in alternatives)
+        entry = _integer_texts[id(schema)] = (schema, re.compile(texts[0]) if takes_integer and texts else None)
+    return entry[1]
+
+
+def _as_integer(value: str, schema: dict) -> int | str:
+    """`value` as the integer it spells when the schema takes integers as text (`_integer_text`); else unchanged."""
+    pattern = _integer_text(schema)
+    # maxLength first: the spec's patterns are linear, but a megabyte string needs no matching at all.
+    if pattern is not None and len(value) <= 19 and pattern.search(value):
+        return int(value)
+    return value
+
+
+def typed_integers(value: t.Any, schema: dict) -> t.Any:
+    """JSON `value` with the integers its schema allows as text (`"14"`) read as integers: the one place
+    where that happens ("Integers written as text" in the spec's conventions), before validation.
+
+    It walks only what the schema describes, and skips a list its maxItems refuses anyway, so its
+    cost stays below that of the validation that follows.
+    """
+    if isinstance(value, str):
+        return _as_integer(value, schema)
+    if isinstance(value, list):
+        items = [alt["items"] for alt in _alternatives(schema) if isinstance(alt.get("items"), dict)]
+        if not items or len(value) > min(alt.get("maxItems", math.inf) for alt in _alternatives(schema)):
+            return value
+        return [typed_integers(item, items[0]) for item in value]
+    if isinstance(value, dict):
+        properties = {}
+        for alt in _alternatives(schema):
+            properties.update(keywords.properties_of(alt))
+        for name in value.keys() & properties.keys():
+            value[name] = typed_integers(value[name], properties[name])
+    return value
 
 
 class JSONBodyValidator(JSONRequestBodyValidator):
     async def _parse(self, stream, scope):
         raw = await _read(stream)
-        body = _parse_json_body(raw, scope) if raw else None
+        body = _parse_json_body(raw, scope, self._schema) if raw else None
         _keep_parsed(scope, body)
         return body
 
@@ -234,7 +299,7 @@ class FormBodyValidator(FormDataValidator):
     async def _parse(self, stream, scope):
         raw = await _read(stream)
         if raw.lstrip().startswith(b"{"):
-            return _parse_json_body(raw, scope)
+            return _parse_json_body(raw, scope, self._schema)
         try:
             pairs = parse_qsl(
                 raw.decode("ascii"), keep_blank_values=True, strict_parsing=bool(raw), encoding="utf-8", errors="strict"
@@ -315,6 +380,11 @@ def coerce_form(pairs: list[tuple[str, str]], schema: dict) -> dict:
     return body
 
 
+def read_form_integer(value: str) -> int | str:
+    """A form value (or a query item) as an integer when written as one in ASCII digits; else the text."""
+    return int(value) if _FORM_INTEGER.fullmatch(value) else value
+
+
 def _types(schema: dict) -> set[str]:
     alternatives = schema.get("anyOf") or schema.get("oneOf") or [schema]
     return {alt.get("type") for alt in alternatives}
@@ -325,8 +395,10 @@ def _coerce(value: str, schema: dict) -> t.Any:
     # A form has no null: the word `null` stands for it (the spec says so); an empty value stays "".
     if schema.get("nullable") and value == "null":
         return None
-    if "integer" in types and _FORM_INTEGER.fullmatch(value):
-        return int(value)
+    if _integer_text(schema) is not None:
+        return _as_integer(value, schema)
+    if "integer" in types:
+        return read_form_integer(value)
     if "boolean" in types and value.lower() in {"true", "false"}:
         return value.lower() == "true"
     return value

@@ -22,6 +22,8 @@ from api.urls import api_url
 from models import Course
 
 MEDIA_PATH = "/media/"
+# Where this API serves the neutral picture of courses without one (the spec's getDefaultMedia).
+DEFAULT_PATH = "/media/default/"
 
 
 def storage() -> Storage:
@@ -70,9 +72,9 @@ def sweep(course_id: int) -> None:
 
 
 def picture_urls(course: Course) -> dict[str, str | None]:
-    """The `image_*` fields of a course representation."""
+    """The `image_*` fields of a course representation; without a picture, the neutral one's URLs."""
     if not course.image_digest:
-        return dict.fromkeys(RENDITIONS)
+        return default_picture_urls()
     keys = file_keys(course.id, course.image_digest)
     settings = current_settings()
     if settings.media_storage == "s3" and settings.media_s3_public_url:
@@ -83,3 +85,12 @@ def picture_urls(course: Course) -> dict[str, str | None]:
     else:
         base = api_url(MEDIA_PATH)
     return {name: base + keys[size] for name, size in RENDITIONS.items()}
+
+
+def default_picture_urls() -> dict[str, str]:
+    """The URLs of the neutral picture, which this API serves itself whatever the media store."""
+    return {name: api_url(f"{DEFAULT_PATH}{default_file(size)}") for name, size in RENDITIONS.items()}
+
+
+def default_file(size: int) -> str:
+    return f"course-{size}.webp"

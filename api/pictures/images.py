@@ -6,6 +6,7 @@ until the course they belong to is written.
 
 import base64
 import binascii
+import functools
 import hashlib
 import hmac
 import io
@@ -162,3 +163,13 @@ def _webp(square: Image.Image, size: int) -> bytes:
     out = io.BytesIO()
     rendition.save(out, "WEBP", quality=WEBP_QUALITY, method=4, exif=b"", xmp=b"")
     return out.getvalue()
+
+
+# The picture of every course without one: a plain light grey, which no layout mistakes for content.
+NEUTRAL_COLOUR = (226, 228, 231)
+
+
+@functools.cache
+def neutral_picture(size: int) -> bytes:
+    """The neutral square of one rendition size, as WebP; rendered once per process, it never changes."""
+    return _webp(Image.new("RGB", (size, size), NEUTRAL_COLOUR), size)

@@ -4,7 +4,7 @@ from sqlalchemy import ColumnElement, and_, exists, false, or_, select
 from sqlalchemy.orm import lazyload
 
 from api import database
-from api.config import Settings
+from api.config import Settings, current_settings
 from api.errors import Forbidden, NotFound, Unauthorized
 from models import Course, CourseMembership, Lesson, Section, User
 
@@ -26,9 +26,24 @@ def current_user(user_id: int) -> User:
     return user
 
 
-def check_may_create_course(user: User, settings: Settings) -> None:
+def viewer(user_id: int | None) -> User | None:
+    """The caller of an operation that visitors without a token may call (the spec lists `{}` among
+    its security alternatives): None for such a visitor, who is let in only when CONTENT_AVAILABILITY
+    is on, as on the platform. A visitor sees what a user without any role sees, nothing more."""
+    if user_id is None:
+        if not current_settings().content_availability:
+            raise Unauthorized("This operation needs a token: the service does not show its content to visitors.")
+        return None
+    return current_user(user_id)
+
+
+def may_create_course(user: User, settings: Settings) -> bool:
     """Anyone may create a course, unless COURSES_ONLY_STAFF keeps that to staff."""
-    if settings.courses_only_staff and not user.is_staff:
+    return user.is_staff or not settings.courses_only_staff
+
+
+def check_may_create_course(user: User, settings: Settings) -> None:
+    if not may_create_course(user, settings):
         raise Forbidden("Only staff members may create courses.")
 
 
@@ -41,8 +56,11 @@ def role_of(course: Course, user: User) -> str | None:
     return roles_in([course], user)[course.id]
 
 
-def roles_in(courses: list[Course], user: User) -> dict[int, str | None]:
-    """The user's role in each course, in one query whatever the number of courses (none for their own)."""
+def roles_in(courses: list[Course], user: User | None) -> dict[int, str | None]:
+    """The user's role in each course, in one query whatever the number of courses (none for their own);
+    a visitor (None) holds none."""
+    if user is None:
+        return dict.fromkeys(course.id for course in courses)
     others = [c.id for c in courses if c.created_by_id != user.id]
     member_of = (
         dict(
@@ -78,8 +96,10 @@ def _has_role(user: User, roles) -> ColumnElement[bool]:
     )
 
 
-def visible_to(user: User) -> ColumnElement[bool]:
+def visible_to(user: User | None) -> ColumnElement[bool]:
     """SQL twin of `can_see`, for listings."""
+    if user is None:
+        return and_(Course.deleted == false(), Course.privacy.in_(LISTED_PRIVACIES))
     return and_(
         Course.deleted == false(),
         or_(
@@ -97,8 +117,10 @@ def sees_in_full(course: Course, role: str | None) -> bool:
     return course.privacy != "private" or role in (CREATOR, MANAGER, JOINED)
 
 
-def seen_in_full_by(user: User) -> ColumnElement[bool]:
+def seen_in_full_by(user: User | None) -> ColumnElement[bool]:
     """SQL twin of `sees_in_full`, for the courses `visible_to` the user."""
+    if user is None:
+        return Course.privacy != "private"
     return or_(
         Course.privacy != "private",
         Course.created_by_id == user.id,
@@ -106,7 +128,9 @@ def seen_in_full_by(user: User) -> ColumnElement[bool]:
     )
 
 
-def holds_any_role(user: User, roles: list[str]) -> ColumnElement[bool]:
+def holds_any_role(user: User | None, roles: list[str]) -> ColumnElement[bool]:
+    if user is None:
+        return false()
     member_roles = [role for role in roles if role != CREATOR]
     clauses = [_has_role(user, member_roles)] if member_roles else []
     if CREATOR in roles:
@@ -115,7 +139,7 @@ def holds_any_role(user: User, roles: list[str]) -> ColumnElement[bool]:
 
 
 def visible_course(
-    course_id: int, user_id: int, options=(), answering_invitation: bool = False
+    course_id: int, user_id: int | None, options=(), answering_invitation: bool = False
 ) -> tuple[Course, str | None]:
     """The course and the role in it of the caller (the token's user); 404 when it does not exist for them.
 
@@ -127,7 +151,7 @@ def visible_course(
     course = database.session().get(Course, course_id, with_for_update=lock, options=options)
     # The caller is looked up after the course, which brings its creator along: for the creator
     # this takes no query of its own. It still comes first: an inactive user gets 401, not 404.
-    user = current_user(user_id)
+    user = viewer(user_id)
     if course is None or course.deleted:
         raise NotFound("No such course.")
     role = role_of(course, user)

@@ -254,9 +254,9 @@ def _may_take(user_id: int, role: str | None, active: bool, members: dict[int, C
     return user_id in members and role == JOINED and members[user_id].role in (MANAGER, JOINED)
 
 
-def create_category(db, name: str) -> Category:
+def create_category(db, name: str, active: bool = True, order: int = 0) -> Category:
     if db.scalar(select(Category.id).where(Category.name_key == name_key(name))):
         raise Conflict("A category with this name already exists.", field="name")
-    category = Category(name=name)
+    category = Category(name=name, active=active, order=order)
     insert_with_derived_slug(db, category, name, "category")
     return category

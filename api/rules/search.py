@@ -1,10 +1,10 @@
 """Finding courses by text: what a search term matches, through the search index where one applies."""
 
-from sqlalchemy import Integer, and_, func, or_, text
+from sqlalchemy import Integer, and_, func, or_, select, text
 
 from api import database
 from api.rules.access import seen_in_full_by
-from models import Course
+from models import Category, Course
 from models.course import SEARCH_SEPARATOR
 
 
@@ -34,3 +34,16 @@ def _containing(term: str):
         matching = text("SELECT rowid FROM courses_search WHERE courses_search MATCH :phrase")
         return Course.id.in_(matching.bindparams(phrase=phrase).columns(rowid=Integer))
     return Course.search_text.contains(term, autoescape=True)
+
+
+def categories(active: bool | None, search: str | None, limit: int, offset: int) -> tuple[int, list[Category]]:
+    """(count, page) of the categories, in their manual order, then by name; `active` and `search` narrow them."""
+    criteria = []
+    if active is not None:
+        criteria.append(Category.active.is_(active))
+    if search:
+        criteria.append(func.lower(Category.name).contains(search.lower(), autoescape=True))
+    db = database.session()
+    count = db.scalar(select(func.count()).select_from(Category).where(*criteria))
+    query = select(Category).where(*criteria).order_by(Category.order, Category.name, Category.id)
+    return count, list(db.scalars(query.limit(limit).offset(offset)))

@@ -15,6 +15,7 @@ joins operations to handlers:
 
 from connexion.middleware import ConnexionMiddleware, MiddlewarePosition
 from connexion.middleware.request_validation import RequestValidationMiddleware
+from connexion.middleware.security import SecurityMiddleware
 
 from api.config import Settings
 from api.contract.validation import ParsedBodyRequest
@@ -26,7 +27,7 @@ from api.serving.middleware import GuardBodies, GuardPaths
 from api.serving.prepared import PreparedRequestValidation, prepare_handlers
 from api.serving.redirects import PublicRedirects
 from api.serving.routes import resolver
-from api.serving.security import SECURITY_MAP
+from api.serving.security import SECURITY_MAP, VisitorAwareSecurity
 from api.serving.spec_document import SpecDocument
 
 # Outer to inner, each just before the Swagger UI: nothing reads a request before they have seen it.
@@ -40,12 +41,11 @@ __all__ = ["app_options", "install", "resolver"]
 def app_options() -> dict:
     """The arguments of connexion.FlaskApp that come from here: its middleware stack and security handlers.
 
-    The stack is Connexion's default one, with request validation that prepares once what it can.
+    The stack is Connexion's default one, with request validation that prepares once what it can,
+    and security that never takes a request with a bad token for a visitor's.
     """
-    middlewares = [
-        PreparedRequestValidation if middleware is RequestValidationMiddleware else middleware
-        for middleware in ConnexionMiddleware.default_middlewares
-    ]
+    replaced = {RequestValidationMiddleware: PreparedRequestValidation, SecurityMiddleware: VisitorAwareSecurity}
+    middlewares = [replaced.get(middleware, middleware) for middleware in ConnexionMiddleware.default_middlewares]
     return {"middlewares": middlewares, "security_map": SECURITY_MAP}
 
 

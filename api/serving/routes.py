@@ -9,7 +9,7 @@ handler is not named after its operation's tag, or a handler of a tag module ans
 
 from connexion.resolver import Resolver
 
-from api import categories, courses, health, lessons, media, members, roles, sections
+from api import categories, courses, health, lessons, media, members, platform, roles, sections
 
 HANDLERS = {
     "getJoinedCourses": courses.list,
@@ -47,8 +47,12 @@ HANDLERS = {
     "getUserJoinedCourses": members.user_courses,
     "getAllCategories": categories.list,
     "createCategory": categories.create,
+    "getCurrentUser": platform.me,
+    "getAllPreferences": platform.preferences,
+    "getAllFeatures": platform.features,
     "getHealth": health.get,
     "getCourseMedia": media.get,
+    "getDefaultMedia": media.default,
 }
 
 

@@ -116,6 +116,19 @@ USES = (
         ("connexion.security.AbstractSecurityHandler._resolve_func",            REIMPLEMENT,  "d6f6e16398e41bc2"),
         ("connexion.security.AbstractSecurityHandler._accepts_kwarg",           EXTEND,       "f04f41d0fb5eea37"),
         ("connexion.security.AbstractSecurityHandler._generic_check",           RELY,         "28e23fb07ef65fb6"),
+        # `{}` admits only requests without credentials: the factory's verify_none, swapped in by
+        # the security API's make_operation, and tried by verify_security after the token schemes.
+        ("connexion.security.NO_VALUE",                                         IMPORT),
+        ("connexion.security.SecurityHandlerFactory",                           SUBCLASS),
+        ("connexion.security.SecurityHandlerFactory.__init__",                  RELY,         "b29cf98608df5f63"),
+        ("connexion.security.SecurityHandlerFactory.verify_none",               REIMPLEMENT,  "b9be3a24decf8e13"),
+        ("connexion.security.SecurityHandlerFactory.verify_security",           RELY,         "eb34fea712e0643a"),
+        ("connexion.security.SecurityHandlerFactory.security_handlers",         READ),
+        ("connexion.middleware.security.SecurityAPI",                           SUBCLASS),
+        ("connexion.middleware.security.SecurityAPI.__init__",                  RELY,         "928154714c9b0ef1"),
+        ("connexion.middleware.security.SecurityAPI.make_operation",            EXTEND,       "8051a99c0921b5fd"),
+        ("connexion.middleware.security.SecurityAPI.security_handler_factory",  SWAP),
+        ("connexion.middleware.security.SecurityMiddleware",                    SUBCLASS),
     ),
     # The `Token` scheme's hook answers "not mine" with NO_VALUE, and Connexion tries the next scheme.
     *_rows(
@@ -147,6 +160,14 @@ USES = (
         ("connexion.validators.JSONResponseBodyValidator",                      SUBCLASS),
         ("connexion.validators.JSONResponseBodyValidator.wrap_send",            EXTEND,       "2afeb9dc43b80601"),
         ("connexion.validators.JSONResponseBodyValidator._scope",               READ),
+    ),
+    # Connexion's OpenAPI URI parser (add_api's documented `uri_parser_class`), with array query
+    # parameters read in three spellings; the others are parsed as upstream parses them.
+    *_rows(
+        "api/contract/query_lists.py",
+        ("connexion.uri_parsing.OpenAPIURIParser",                              SUBCLASS),
+        ("connexion.uri_parsing.OpenAPIURIParser.resolve_query",                EXTEND,       "446701f944d63e58"),
+        ("connexion.uri_parsing.OpenAPIURIParser.param_schemas",                RELY,         "b43ee13bdcd96987"),
     ),
     # Connexion's Draft 4 validator with `nullable`, extended with keywords whose cost stays linear.
     *_rows(
@@ -204,6 +225,7 @@ DOCUMENTED = frozenset(
         "connexion.jsonifier.Jsonifier",
         "connexion.datastructures.MediaTypeDict",
         "connexion.decorators.FlaskDecorator",
+        "connexion.uri_parsing.OpenAPIURIParser",
         "connexion.security.AbstractSecurityHandler",
         "connexion.validators.VALIDATOR_MAP",
         "connexion.validators.AbstractRequestBodyValidator",

@@ -83,13 +83,14 @@ def represent_as_seen(course, user_id: int, role: str | None) -> dict:
 
 
 def course_page(me, criteria: list, order, limit: int, offset: int) -> dict:
-    """A page of the courses that match `criteria`, in `order` (newest first among equals), as `me` sees them."""
+    """A page of the courses that match `criteria`, in `order` (newest first among equals), as `me` sees
+    them (None: a visitor, who holds no role and has no progress)."""
     db = database.session()
     count = db.scalar(select(func.count()).select_from(Course).where(*criteria))
     courses = db.scalars(select(Course).where(*criteria).order_by(order, Course.id.desc()).limit(limit).offset(offset))
     courses = courses.all()
     roles = roles_in(courses, me)
-    rates = completion_rates([course.id for course in courses], me.id)
+    rates = completion_rates([course.id for course in courses], me.id if me else None)
     items = [represent_course(course, roles[course.id], rates[course.id]) for course in courses]
     return page(items, count, limit, offset)
 
@@ -107,6 +108,11 @@ def page(items: list, count: int, limit: int, offset: int) -> dict:
     following = offset + limit if offset + limit < count else None
     preceding = max(offset - limit, 0) if offset > 0 else None
     return {"count": count, "next": link(following), "previous": link(preceding), "results": items}
+
+
+def whole_page(items: list) -> dict:
+    """A list that is never paged, in the shape of a DRF page that holds all of it."""
+    return {"count": len(items), "next": None, "previous": None, "results": items}
 
 
 def represent_lesson(lesson, completed: bool) -> dict:

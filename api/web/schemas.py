@@ -34,10 +34,22 @@ class UserMinimalSchema(_ModelSchema):
     deleted = fields.Boolean()
 
 
+class CurrentUserSchema(UserMinimalSchema):
+    """The caller as the platform's `user/me` shows them (`permission` is added by the handler)."""
+
+    date_joined = fields.AwareDateTime(attribute="created_at")
+    # The web front end tells staff by the platform's `admin` role; no other role exists here.
+    role = fields.Function(lambda user: "admin" if user.is_staff else None)
+    # Only active users get this far (api.rules.access.current_user).
+    status = fields.Constant("a")
+
+
 class CategorySchema(_ModelSchema):
     id = fields.Integer()
     name = fields.String()
     slug = fields.String()
+    active = fields.Boolean()
+    order = fields.Integer()
 
 
 class LessonSchema(_ModelSchema):
@@ -176,6 +188,8 @@ class LessonLoadSchema(Schema):
 
 class CategoryLoadSchema(Schema):
     name = _Trimmed()
+    active = fields.Boolean()
+    order = fields.Integer()
 
 
 class RoleChangeSchema(Schema):
