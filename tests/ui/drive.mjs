@@ -151,6 +151,13 @@ class Run {
   }
 }
 
+// The section name field hands its text on through a 300 ms debounce: a save clicked sooner sends
+// the old name. Nothing in the page shows when it has passed, hence the fixed pause.
+async function typeInto(input, text) {
+  await input.fill(text, {timeout: WAIT});
+  await input.page().waitForTimeout(500);
+}
+
 const COURSE = (id) => new RegExp(`^/api/v2/course/${id}/(\\?|$)`);
 const SECTIONS = (id) => new RegExp(`^/api/v2/course/${id}/section/(\\?|$)`);
 const SECTION = (id) => new RegExp(`^/api/v2/course/${id}/section/\\d+/(\\?|$)`);
@@ -243,13 +250,13 @@ const SCENARIOS = {
     const rows = run.page.locator('.SCEditCourse-table-body-accordion');
     const before = await rows.count();
     await run.step('click "add section"', () => run.page.locator('.SCEditCourse-lessons-sections-wrapper .SCEditCourse-section-button').first().click({timeout: WAIT}));
-    await run.step('type the new section\'s name', () => run.page.locator('.SCEditCourse-edit-mode-wrapper input').first().fill('Added in the browser'));
+    await run.step('type the new section\'s name', () => typeInto(run.page.locator('.SCEditCourse-edit-mode-wrapper input').first(), 'Added in the browser'));
     await run.call('save the new section', 'POST', SECTIONS(D.editCourse), () => run.page.locator('.SCEditCourse-edit-mode-save-button').first().click({timeout: WAIT}));
     await run.text('Added in the browser', 'see the new section');
     const added = rows.filter({hasText: 'Added in the browser'});
     await run.step('open the new section\'s menu', () => added.locator('.SCEditCourse-actions-wrapper button').last().click({timeout: WAIT}));
     await run.step('choose "rename"', () => run.page.locator('[role="menuitem"]').first().click({timeout: WAIT}));
-    await run.step('type the new name', () => run.page.locator('.SCEditCourse-edit-mode-wrapper input').first().fill('Renamed in the browser'));
+    await run.step('type the new name', () => typeInto(run.page.locator('.SCEditCourse-edit-mode-wrapper input').first(), 'Renamed in the browser'));
     await run.call('save the name', 'PATCH', SECTION(D.editCourse), () => run.page.locator('.SCEditCourse-edit-mode-save-button').first().click({timeout: WAIT}));
     await run.text('Renamed in the browser', 'see the renamed section');
     // @hello-pangea/dnd's keyboard dragging: space lifts the focused handle, an arrow moves it, space drops it.
