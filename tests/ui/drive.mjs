@@ -329,30 +329,6 @@ const SCENARIOS = {
   },
 };
 
-// SCRATCH-STUBS-BEGIN
-if (process.env.UI_SCRATCH_ONLY) {
-  config.only = process.env.UI_SCRATCH_ONLY.split(',');
-  SCENARIOS.scratch = async (run) => {
-    await run.call('open the lessons tab', 'GET', COURSE(D.editCourse), () => run.open('edit', {course: D.editCourse, tab: 'lessons'}, 'creator'));
-    await run.text(D.firstSection, 'see the first section');
-    const rows = run.page.locator('.SCEditCourse-table-body-accordion');
-    await run.call('move the first section down (keyboard drag)', 'PATCH', COURSE(D.editCourse), async () => {
-      const handle = rows.first().locator('th[data-rfd-drag-handle-draggable-id]');
-      await handle.focus();
-      await run.page.keyboard.press('Space');
-      await run.page.waitForTimeout(300);
-      await run.page.keyboard.press('ArrowDown');
-      await run.page.waitForTimeout(300);
-      await run.page.keyboard.press('Space');
-    });
-    const renamed = rows.filter({hasText: 'Composition'});
-    await run.step('open the renamed section\'s menu', () => renamed.locator('.SCEditCourse-actions-wrapper button').last().click({timeout: WAIT}));
-    await run.step('choose "delete"', () => run.page.locator('[role="menuitem"]').last().click({timeout: WAIT}));
-    await run.call('confirm the deletion', 'DELETE', SECTION(D.editCourse), () => run.page.locator('[role="dialog"] button').last().click({timeout: WAIT}));
-    await run.step('the section is gone', () => run.page.getByText('Composition').waitFor({state: 'detached', timeout: WAIT}));
-  };
-}
-// SCRATCH-STUBS-END
 const results = [];
 for (const [name, scenario] of Object.entries(SCENARIOS)) {
   if (config.only && !config.only.includes(name)) continue;
