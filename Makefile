@@ -103,7 +103,7 @@ $(DOCS_PAGE_FILE): $(shell find openapi -name "*.yaml") redocly.yaml tools/redoc
 docs: $(DOCS_PAGE_FILE)
 	@echo "API reference: $< ($$(du -k $< | cut -f1) KiB), make run serves it at http://$(HOST):$(PORT)/api/v2/docs/"
 
-# Debian's Chromium, for the browser test of the docs page (tests/test_docs.py); nothing is downloaded by Playwright.
+# Debian's Chromium, for the browser tests of the docs page and the official course screens (tests/test_docs.py, tests/test_ui.py); nothing is downloaded by Playwright.
 chromium:
 	@test -x /usr/bin/chromium || $(call apt_install,chromium,chromium)
 	@/usr/bin/chromium --version

@@ -48,8 +48,7 @@ def instances(tmp_path_factory, seaweed):
     with contextlib.ExitStack() as stack:
         servers = []
         for name in ("one", "other"):
-            server = LiveServer(url, SECRET, log=folder / f"{name}.log")
-            server.env.update(storage)
+            server = LiveServer(url, SECRET, log=folder / f"{name}.log", settings=storage)
             servers.append(stack.enter_context(server))
         yield servers, engine, storage["MEDIA_S3_PREFIX"]
     engine.dispose()

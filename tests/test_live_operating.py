@@ -64,7 +64,7 @@ def folder(tmp_path):
 
 def test_a_limit_holds_across_both_workers(tmp_path, folder):
     env = {"RATE_LIMIT_READS": "25/day", "METRICS_ENABLED": "true", "PROMETHEUS_MULTIPROC_DIR": str(folder)}
-    with live_service(f"limits_{tmp_path.name}", tmp_path, [{"username": "ada"}], env=env) as (server, _engine):
+    with live_service(f"limits_{tmp_path.name}", tmp_path, [{"username": "ada"}], settings=env) as (server, _engine):
         answers = burst(server.url, make_token(1), 60)
         workers = settled(folder, 60)
 
@@ -80,7 +80,7 @@ def test_a_limit_holds_across_both_workers(tmp_path, folder):
 
 def test_metrics_add_up_over_both_workers(tmp_path, folder):
     env = {"METRICS_ENABLED": "true", "PROMETHEUS_MULTIPROC_DIR": str(folder)}
-    with live_service(f"metrics_{tmp_path.name}", tmp_path, [{"username": "ada"}], env=env) as (server, _engine):
+    with live_service(f"metrics_{tmp_path.name}", tmp_path, [{"username": "ada"}], settings=env) as (server, _engine):
         metrics_url = server.url.removesuffix("/api/v2") + "/metrics"
         assert scraped(metrics_url) == {}
         assert all(answer.status_code == 200 for answer in burst(server.url, make_token(1), 40))
@@ -106,7 +106,7 @@ def test_serve_removes_the_folder_it_made_for_the_metrics(tmp_path, workers):
     scratch.mkdir()
     env = {"METRICS_ENABLED": "true", "PROMETHEUS_MULTIPROC_DIR": "", "TMPDIR": str(scratch)}
     name = f"folder_{workers}_{tmp_path.name}"
-    with live_service(name, tmp_path, [{"username": "ada"}], workers=workers, env=env) as (server, _engine):
+    with live_service(name, tmp_path, [{"username": "ada"}], workers=workers, settings=env) as (server, _engine):
         made = list(scratch.glob("course-api-metrics-*"))
         assert len(made) == 1 and any(made[0].glob("counter_*.db"))
     # Stopped with SIGTERM (LiveServer's exit), one worker or several.

@@ -6,7 +6,7 @@ import subprocess
 import sys
 import tempfile
 import time
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 
 import httpx
@@ -30,7 +30,12 @@ def run_serve(*args: str, env: dict, timeout: float = 60) -> subprocess.Complete
 
 class LiveServer:
     def __init__(
-        self, database_url: str, secret: str, workers: int = 2, log: Path | None = None, env: dict | None = None
+        self,
+        database_url: str,
+        secret: str,
+        workers: int = 2,
+        log: Path | None = None,
+        settings: Mapping[str, str] | None = None,
     ):
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}/api/v2"
@@ -41,7 +46,7 @@ class LiveServer:
             "JWT_SECRET": secret,
             "JWT_LEEWAY": "10",
             "MEDIA_ROOT": str(self.media_root),
-            **(env or {}),
+            **(settings or {}),
         }
         self.workers = workers
         self.log = log
@@ -88,10 +93,11 @@ def live_service(
     users: list[dict],
     workers: int = 2,
     categories: Sequence[dict] = (),
-    env: dict | None = None,
+    settings: Mapping[str, str] | None = None,
 ):
     """A fresh migrated database of the backend under test with these users (and categories), served live.
 
+    `settings` are environment variables of the service on top of the test run's (CORS_ALLOWED_ORIGINS...).
     Yields the server and an engine on its database, for checks behind the API's back.
     """
     url = new_database_url(name, folder)
@@ -103,7 +109,7 @@ def live_service(
             session.add_all(Category(**fields) for fields in categories)
             session.commit()
     try:
-        with LiveServer(url, SECRET, workers=workers, log=folder / "server.log", env=env) as server:
+        with LiveServer(url, SECRET, workers=workers, log=folder / "server.log", settings=settings) as server:
             yield server, engine
     finally:
         engine.dispose()
