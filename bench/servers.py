@@ -14,6 +14,7 @@ BIN = Path(sys.executable).parent
 HOST = "127.0.0.1"
 OURS, BASELINE = "ours", "baseline"
 # What each worker logs once it has loaded the app and serves.
+PUBLIC_URL = "http://courses.bench.test"
 READY = {OURS: "Application startup complete", BASELINE: "Worker ready"}
 
 
@@ -42,7 +43,14 @@ class Server:
         self.port = free_port()
         self.url = f"http://{HOST}:{self.port}"
         self.argv = command(kind, self.port, workers, threads)
-        self.env = {**os.environ, "DATABASE_URL": database_url, "JWT_SECRET": secret, "JWT_LEEWAY": "10"}
+        self.env = {
+            **os.environ,
+            "DATABASE_URL": database_url,
+            # The same links from both servers, whatever their ports: the entity tags hash the answers.
+            "PUBLIC_URL": PUBLIC_URL,
+            "JWT_SECRET": secret,
+            "JWT_LEEWAY": "10",
+        }
         self.process: subprocess.Popen | None = None
 
     def __enter__(self) -> "Server":

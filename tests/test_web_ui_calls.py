@@ -6,6 +6,7 @@ it loads the caller, the preferences and the features first, and shows courses w
 """
 
 import json
+import re
 import time
 
 import pytest
@@ -304,6 +305,9 @@ class TestPreferencesAndFeatures:
         assert preferences["configurations.courses_enabled"] is True
         assert preferences["configurations.courses_only_staff_enabled"] is False
         assert preferences["configurations.content_availability"] is False
+        assert preferences["configurations.courses_advanced_enabled"] is True
+        for name in ("colorsecondary", "navbarback"):
+            assert re.fullmatch("#[0-9a-f]{6}", preferences[f"colors.{name}"])
         templates = [name for name in preferences if name.startswith("configurations.url_template_")]
         assert len(templates) == 12
         assert all(preferences[name].startswith("/") for name in templates)

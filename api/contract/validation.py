@@ -49,8 +49,16 @@ def _short(text: str) -> str:
 
 
 def _describe(error: ValidationError, prefix: str = "") -> list[tuple[str | None, str, str]]:
-    path = ".".join(str(p) for p in error.path)
+    # The absolute path: an alternative's errors (below) have their paths relative to the alternative.
+    path = ".".join(str(p) for p in error.absolute_path)
     base = _short(".".join(p for p in (prefix, path) if p))
+    if error.validator in ("anyOf", "oneOf") and error.context:
+        # A value that has the type of one alternative (an integer, or its text) fails for that
+        # alternative's reason (`minimum`, `pattern`), which says more than "none matched".
+        alternative = _alternative_of_its_type(error)
+        if alternative is None:
+            return [(base or None, "type", _short(error.message))]
+        return [item for inner in alternative for item in _describe(inner, prefix)]
     if error.validator == "additionalProperties":
         return [
             (_join(base, name), "unknown_field", f"'{_short(name)}' is not a field of this resource.")
@@ -65,6 +73,19 @@ def _describe(error: ValidationError, prefix: str = "") -> list[tuple[str | None
     if error.validator == "minProperties":
         return [(base or None, "required", "Give at least one field.")]
     return [(base or None, str(error.validator), _short(error.message))]
+
+
+def _alternative_of_its_type(error: ValidationError) -> list[ValidationError] | None:
+    """The errors of the one alternative whose type the value has, or None when it has none's (or several's)."""
+    alternatives: dict[int, list[ValidationError]] = {}
+    for inner in error.context:
+        alternatives.setdefault(inner.relative_schema_path[0], []).append(inner)
+    typed = [
+        errors
+        for errors in alternatives.values()
+        if not any(inner.validator == "type" and not inner.relative_path for inner in errors)
+    ]
+    return typed[0] if len(typed) == 1 else None
 
 
 def _join(base: str, name: str) -> str:

@@ -23,6 +23,11 @@ URL_TEMPLATES = {
     "url_template_live_stream": "/live/{slug}/",
 }
 
+# Colours of the front end's theme. It builds the palette of its app bars (the lesson screen's among
+# them) only from a secondary colour and a navigation bar colour together, and the lesson screen
+# cannot render without that palette; these are the theme library's own defaults.
+COLORS = {"colorsecondary": "#9c27b0", "navbarback": "#ffffff"}
+
 # Features of the platform this service offers (the front end shows its course components only with `course`).
 FEATURES = ("course",)
 
@@ -35,6 +40,9 @@ def preferences(settings: Settings, default_cover_url: str) -> list[dict]:
         ("configurations", "content_availability", settings.content_availability),
         ("images", "user_default_cover", default_cover_url),
         *(("configurations", name, path) for name, path in URL_TEMPLATES.items()),
+        # Every course type exists here; without it the course form offers only self-paced courses.
+        ("configurations", "courses_advanced_enabled", True),
+        *(("colors", name, color) for name, color in COLORS.items()),
     ]
     return [
         {"id": number, "section": section, "name": name, "value": value}

@@ -92,6 +92,7 @@ MAX_ID = 2**63 - 1
 MAX_SECTIONS = 1000
 READ_ONLY_SECTION_FIELDS = {"id", "lessons", "num_lessons", "revision"}
 BLANK = " \t\n\v\f\r"
+DRIP_DELAY_TEXT = re.compile("0|[1-9][0-9]{0,2}|[12][0-9]{3}|3[0-5][0-9]{2}|36[0-4][0-9]|3650")
 # The spec's `format: date-time` (rfc3339-validator's pattern, checked on the upper-cased text).
 RFC3339 = re.compile(
     r"^(\d{4})-(0[1-9]|1[0-2])-(\d{2})T(?:[01]\d|2[0-3]):[0-5]\d:[0-5]\d(?:\.\d+)?(?:Z|[+-](?:[01]\d|2[0-3]):[0-5]\d)$",
@@ -347,8 +348,13 @@ def section_input(*, name_required: bool) -> dict:
         raise invalid([(None, "type")])
     errors = [
         (key, "unknown_field")
-        for key in sorted(set(body) - {"name", "dripped_at", "drip_delay", "lessons_order"} - READ_ONLY_SECTION_FIELDS)
+        for key in sorted(
+            set(body) - {"name", "dripped_at", "drip_delay", "lessons_order", "type"} - READ_ONLY_SECTION_FIELDS
+        )
     ]
+    # The web app names the section's type; `lesson` is the only one, and it changes nothing.
+    if "type" in body and body["type"] != "lesson":
+        errors.append(("type", "enum"))
     if name_required and "name" not in body:
         errors.append(("name", "required"))
     data = {}
@@ -366,7 +372,14 @@ def section_input(*, name_required: bool) -> dict:
             data["name"] = name.strip(BLANK)
     if "drip_delay" in body:
         delay = body["drip_delay"]
-        if not isinstance(delay, int) or isinstance(delay, bool):
+        # The number of days may come as text ("14"), as the web app sends it: the spec's DripDelayText.
+        if isinstance(delay, str) and len(delay) > 4:
+            errors.append(("drip_delay", "maxLength"))
+        elif isinstance(delay, str) and not DRIP_DELAY_TEXT.fullmatch(delay):
+            errors.append(("drip_delay", "pattern"))
+        elif isinstance(delay, str):
+            delay = int(delay)
+        elif not isinstance(delay, int) or isinstance(delay, bool):
             errors.append(("drip_delay", "type"))
         elif not 0 <= delay <= 3650:
             errors.append(("drip_delay", "minimum" if delay < 0 else "maximum"))
@@ -873,13 +886,18 @@ def category_json(category) -> dict:
 
 
 def neutral_picture_url(size: int) -> str:
-    return f"{request.host_url}api/v2/media/default/course-{size}.webp"
+    return f"{public_url()}/api/v2/media/default/course-{size}.webp"
+
+
+def public_url() -> str:
+    """Where clients reach the service: PUBLIC_URL when set (as ours reads it), else the request's host."""
+    return os.environ.get("PUBLIC_URL", "").rstrip("/") or request.host_url.rstrip("/")
 
 
 def page_link(limit: int, offset: int) -> str:
     args = request.args.copy()
     args["limit"], args["offset"] = str(limit), str(offset)
-    return f"{request.base_url}?{urlencode(list(args.items(multi=True)))}"
+    return f"{public_url()}{request.path}?{urlencode(list(args.items(multi=True)))}"
 
 
 def complete_lesson(course_id: int, section_id: int, lesson_id: int):
