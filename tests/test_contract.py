@@ -109,9 +109,11 @@ class StatefulContract(stateful_schema.as_state_machine()):
 def test_stateful_sequences_honour_contract():
     # derandomize fixes Hypothesis's draws, but not every answer of the app: the sequences are not
     # exactly alike from run to run. In one CI run out of five, none of 200 sequences got a PATCH of
-    # a section through; 300 give the guard below a margin.
+    # a section through; 300 give the guard below a margin. Each step chooses among more links as the
+    # spec grows: with 20 steps, none of the 300 sequences reached a lesson's own operations once the
+    # platform and health operations came (spec 3.0.0); 30 steps do.
     StatefulContract.run(
-        settings=hypothesis.settings(SETTINGS, max_examples=300, stateful_step_count=20, derandomize=True)
+        settings=hypothesis.settings(SETTINGS, max_examples=300, stateful_step_count=30, derandomize=True)
     )
     # Guard against a vacuous run: the links must have carried real ids from step to step.
     assert {
