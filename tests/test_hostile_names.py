@@ -12,6 +12,7 @@ import subprocess
 import sys
 import time
 from datetime import UTC, datetime
+from types import SimpleNamespace
 
 import pytest
 import sqlalchemy as sa
@@ -175,7 +176,8 @@ class TestKeysAndSlugsFit:
             db.flush()
         db.rollback()
 
-        response = handle_integrity_error(None, raised.value)
+        # The handler reads only the request's scope (for its id); a request that carries none.
+        response = handle_integrity_error(SimpleNamespace(scope={}), raised.value)
 
         assert response.status_code == 409
         assert [entry.get("field") for entry in json.loads(response.body)["errors"]] == [field]

@@ -44,6 +44,9 @@ def instances(tmp_path_factory, seaweed):
         "MEDIA_S3_ENDPOINT_URL": seaweed.endpoint_url,
         "MEDIA_S3_PREFIX": f"instances-{secrets.token_hex(4)}",
         **seaweed.credentials(),
+        # As behind one load balancer: every instance names the same address in its links, so their
+        # answers, and the entity tags computed from them, are the same whichever instance answers.
+        "PUBLIC_URL": "http://courses.test",
     }
     with contextlib.ExitStack() as stack:
         servers = []
