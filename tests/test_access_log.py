@@ -163,7 +163,10 @@ class TestErrors:
 
 def _served_lines(folder, env):
     """The JSON lines `course-api serve` wrote while serving three requests."""
-    with live_service("access_log", folder, [{"username": "owner"}], workers=1, settings=env) as (server, _engine):
+    with live_service(f"access_log_{folder.name}", folder, [{"username": "owner"}], workers=1, settings=env) as (
+        server,
+        _engine,
+    ):
         httpx.get(f"{server.url}/health/live/", headers={"X-Request-ID": "live-1"})
         httpx.get(f"{server.url}/course/", headers={"Authorization": f"Bearer {make_token(1)}"})
         httpx.get(f"{server.url}/nowhere/")
